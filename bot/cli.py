@@ -1,0 +1,188 @@
+"""`smartcity-bot`: ask, chat, validate and evaluate from a terminal.
+
+Only parses options and prints; the work is done by the core and the file adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot import __version__
+from bot.config import PACKAGE_PARENT, Settings
+from bot.domain import Context, Reply
+from bot.errors import KnowledgeError
+
+DEFAULT_TEST_FILE = PACKAGE_PARENT / "tests" / "data" / "heldout.yaml"
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def load_bot_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.service import load_bot
+
+    try:
+        return load_bot(settings)
+    except KnowledgeError as error:
+        report_problems(error)
+        sys.exit(1)
+
+
+def report_problems(error: KnowledgeError) -> None:
+    click.secho(f"{len(error.problems)} problem(s) in knowledge/intents:", fg="red", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+def format_reply(reply: Reply) -> str:
+    lines = [reply.text]
+    if reply.suggestions:
+        lines.append("→ " + " | ".join(reply.suggestions))
+    return "\n".join(lines)
+
+
+@click.group()
+@click.version_option(__version__)
+def main() -> None:
+    """Answer Thai smart-city questions from a curated knowledge base."""
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer object as JSON.")
+@click.option(
+    "--keep-context",
+    is_flag=True,
+    help="With questions on standard input: one continuing conversation, not one per line.",
+)
+def ask(text: str | None, as_json: bool, keep_context: bool) -> None:
+    """Answer TEXT, or every line of standard input (JSON Lines with --json).
+
+    \b
+    Example:
+      smartcity-bot ask "ซีเอสซีโอ" --json
+      smartcity-bot ask --json < questions.txt > answers.jsonl
+    """
+    bot = load_bot_or_exit(load_settings())
+    questions = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
+    context: Context | None = None
+    for turn, question in enumerate(questions):
+        if not question.strip():
+            continue
+        reply = bot.reply(question, context if keep_context else None, now=float(turn))
+        context = reply.context
+        click.echo(json.dumps(reply.as_dict(), ensure_ascii=False) if as_json else format_reply(reply))
+
+
+@main.command()
+def chat() -> None:
+    """Talk to the bot in the terminal; follow-ups keep their context. Ctrl-D to leave.
+
+    \b
+    Example:
+      smartcity-bot chat
+      > ขอนแก่นมีแผนกี่ด้าน
+      > แล้วแม่เมาะล่ะ
+    """
+    bot = load_bot_or_exit(load_settings())
+    click.echo("พิมพ์คำถามเรื่องเมืองอัจฉริยะ (Ctrl-D เพื่อออก) / Ask about Thai smart cities.")
+    context: Context | None = None
+    while True:
+        try:
+            question = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if question.strip():
+            reply = bot.reply(question, context, now=time.monotonic())
+            context = reply.context
+            click.echo(format_reply(reply) + "\n")
+
+
+@main.command()
+def validate() -> None:
+    """Check knowledge/ and intents/; list every problem with file, line and field (exit 1).
+
+    \b
+    Example:
+      KNOWLEDGE_DIR=./my-edit smartcity-bot validate
+    """
+    from bot.files import load_all
+
+    settings = load_settings()
+    try:
+        knowledge, training = load_all(settings.knowledge_dir, settings.intents_dir)
+    except KnowledgeError as error:
+        report_problems(error)
+        sys.exit(1)
+    click.secho(
+        f"OK: {len(knowledge.entries)} knowledge entries, {len(training.examples)} examples "
+        f"of {len(training.intents)} intents (version {knowledge.version}:{training.version})",
+        fg="green",
+    )
+
+
+@main.command()
+@click.option(
+    "--test-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_TEST_FILE,
+    show_default=True,
+    help="Held-out questions with the facts each answer must contain.",
+)
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for report.md, report.json and confusion.png.",
+)
+def evaluate(test_file: Path, folds: int, out: Path) -> None:
+    """Cross-validate the intent model and score the held-out test file against the targets.
+
+    \b
+    Example:
+      smartcity-bot evaluate --out reports/
+    """
+    from ruamel.yaml import YAML
+    from tqdm import tqdm
+
+    from bot import evaluate as ev
+    from bot.files import load_all
+    from bot.report import write_report
+
+    settings = load_settings()
+    try:
+        knowledge, training = load_all(settings.knowledge_dir, settings.intents_dir)
+    except KnowledgeError as error:
+        report_problems(error)
+        sys.exit(1)
+    from bot.core import Bot
+
+    bot = Bot.train(knowledge, training, engine=settings.tokenizer_engine)
+
+    def progress(label: str):  # type: ignore[no-untyped-def]
+        return lambda items: tqdm(items, desc=label, file=sys.stderr, leave=False)
+
+    intents = ev.cross_validate(bot, training, folds=folds, progress=progress("cross-validation"))
+    cases = ev.parse_cases(YAML(typ="safe").load(test_file.read_text(encoding="utf-8")))
+    held_out = ev.run_held_out(bot, cases, progress=progress("held-out"))
+    summary = write_report(out, intents=intents, held_out=held_out, cases=cases)
+    click.echo(summary)
+    click.echo(f"Report written to {out}/report.md, report.json and confusion.png")
+
+
+def dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""`Bot`: trained understanding + knowledge → a `Reply` for one message. No I/O.
+
+The LINE webhook, the local web chat and the CLI all call `Bot.reply`. A `Bot` never changes
+after `train`, so a reload builds a new one and swaps it in whole: an answer in flight is
+always computed by one consistent version.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sklearn.pipeline import Pipeline
+
+from bot import answer
+from bot.domain import (
+    OUT_OF_SCOPE,
+    QUESTION_INTENTS,
+    SMALLTALK_INTENTS,
+    Context,
+    Entry,
+    Knowledge,
+    Lang,
+    Link,
+    Reply,
+    Status,
+    Text,
+    TrainingData,
+)
+from bot.normalise import DEFAULT_ENGINE, Tokenizer, is_english, normalise
+from bot.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from bot.understand import (
+    ENTITY_PLACEHOLDER,
+    EntityLinker,
+    Mention,
+    alias_words,
+    build_intent_pipeline,
+    mask_mentions,
+    rank_intents,
+)
+
+FILLER_WORDS = frozenset(
+    "ครับ คับ ค่ะ คะ ค่า คร้าบ จ้า จ้ะ นะ น้า หน่อย ด้วย อ่ะ อะ ล่ะ หล่ะ ละ ล่ะคะ ล่ะครับ "
+    "? ! . , ... please pls na ka krub".split()
+)
+"""Words that carry no question: a message of a name plus these asks "what is it?"."""
+FOLLOW_UP_WORDS = frozenset("แล้ว และ ส่วน กับ what about how and then".split())
+"""Words that turn a bare name into "the same question about this one" ("แล้วภูเก็ตล่ะ")."""
+MAX_ENTITIES_PER_ANSWER = 3
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the bot made of a message, before wording an answer."""
+
+    normalised: str
+    lang: Lang
+    mentions: tuple[Mention, ...]
+    ranking: tuple[tuple[str, float], ...]
+    residue: tuple[str, ...]
+    """The message's words other than names and filler."""
+
+    def best(self, intents: Sequence[str]) -> tuple[str, float]:
+        return next(((i, p) for i, p in self.ranking if i in intents), (intents[0], 0.0))
+
+    @property
+    def names_only(self) -> bool:
+        return not self.residue
+
+    @property
+    def follow_up_only(self) -> bool:
+        return all(word in FOLLOW_UP_WORDS for word in self.residue)
+
+
+class Bot:
+    """Answers one message at a time; build it with `Bot.train`."""
+
+    def __init__(
+        self,
+        *,
+        knowledge: Knowledge,
+        pipeline: Pipeline,
+        linker: EntityLinker,
+        tokenizer: Tokenizer,
+        thresholds: Thresholds,
+        training_version: str = "",
+    ) -> None:
+        self.knowledge = knowledge
+        self.pipeline = pipeline
+        self.linker = linker
+        self.tokenizer = tokenizer
+        self.thresholds = thresholds
+        self.version = f"{knowledge.version}:{training_version}".strip(":")
+        self.generality = Counter(
+            target
+            for entry in knowledge.entries
+            for target in {*entry.related, *(m.ref for m in entry.members if m.ref)}
+        )
+
+    @classmethod
+    def train(
+        cls,
+        knowledge: Knowledge,
+        training: TrainingData,
+        *,
+        engine: str = DEFAULT_ENGINE,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ) -> Bot:
+        """Fit the intent model on the examples, with entry names masked as at reply time."""
+        if not training.examples:
+            raise ValueError("no training examples: intents/ is empty")
+        words = alias_words(knowledge.entries)
+        tokenizer = Tokenizer(words, engine=engine)
+        linker = EntityLinker(knowledge, tokenizer)
+        texts = [mask_for_training(linker, example.text) for example in training.examples]
+        labels = [example.intent for example in training.examples]
+        pipeline = build_intent_pipeline(words=words, engine=engine).fit(texts, labels)
+        return cls(
+            knowledge=knowledge,
+            pipeline=pipeline,
+            linker=linker,
+            tokenizer=tokenizer,
+            thresholds=thresholds,
+            training_version=training.version,
+        )
+
+    def understand(self, text: str) -> Understanding:
+        normalised = normalise(text)
+        mentions = tuple(self.linker.find(normalised))
+        masked = mask_mentions(normalised, mentions)
+        ranking = tuple(rank_intents(self.pipeline, masked)) if masked else ()
+        residue = tuple(
+            token
+            for token in self.tokenizer(masked)
+            if token != ENTITY_PLACEHOLDER and token not in FILLER_WORDS
+        )
+        lang = Lang.EN if is_english(normalised) else Lang.TH
+        return Understanding(normalised, lang, mentions, ranking, residue)
+
+    def reply(self, text: str, context: Context | None = None, *, now: float = 0.0) -> Reply:
+        """Answer one message; pass the returned `reply.context` with the user's next message."""
+        seen = self.understand(text)
+        previous = context or Context()
+        fresh = previous if now - previous.at <= self.thresholds.context_seconds else Context()
+        if not seen.normalised or not seen.ranking:
+            return self.refuse(seen, previous, answer.NEED_TOPIC)
+        top_intent, top_p = seen.ranking[0]
+        if seen.mentions:
+            if top_intent == OUT_OF_SCOPE and top_p >= self.thresholds.refuse_despite_entity:
+                return self.refuse(seen, previous, answer.REFUSAL)
+            resolved, unclear = self.resolve(seen.mentions, fresh)
+            intent, probability = seen.best(QUESTION_INTENTS)
+            if unclear:
+                return self.clarify(seen, unclear, intent, probability, previous)
+            sure = probability >= self.thresholds.answer
+            if fresh.intent and seen.follow_up_only:
+                intent, sure = fresh.intent, True
+            elif seen.names_only:
+                intent, sure = "what_is", True
+            return self.answer(seen, intent, probability, self.focus(resolved), sure=sure, now=now)
+        if top_intent in SMALLTALK_INTENTS and top_p >= self.thresholds.smalltalk:
+            return Reply(
+                text=answer.smalltalk_text(top_intent, seen.lang),
+                intent=top_intent,
+                confidence=top_p,
+                status=Status.ANSWERED,
+                lang=seen.lang,
+                suggestions=answer.default_suggestions(seen.lang),
+                normalised=seen.normalised,
+                context=previous,
+            )
+        if top_intent in QUESTION_INTENTS and fresh.entities and top_p >= self.thresholds.follow_up:
+            sure = top_p >= self.thresholds.answer
+            return self.answer(seen, top_intent, top_p, fresh.entities, sure=sure, now=now)
+        if top_intent in QUESTION_INTENTS and top_p >= self.thresholds.answer:
+            return self.refuse(seen, previous, answer.NEED_TOPIC)
+        return self.refuse(seen, previous, answer.REFUSAL)
+
+    def resolve(
+        self, mentions: Sequence[Mention], context: Context
+    ) -> tuple[list[str], list[str]]:
+        """Entry ids the mentions name, and the candidates of a mention that stays ambiguous.
+
+        An ambiguous name ("MOU") is settled by the other names in the message, then by the
+        previous topic; if neither helps, the user is asked.
+        """
+        certain = [m.candidates[0] for m in mentions if not m.ambiguous]
+        resolved, unclear = list(certain), []
+        for mention in (m for m in mentions if m.ambiguous):
+            hints = [*certain, *context.entities]
+            fitting = [c for c in mention.candidates if any(self.connected(c, h) for h in hints)]
+            fitting = fitting or [c for c in mention.candidates if c in context.entities]
+            if len(fitting) == 1:
+                resolved.append(fitting[0])
+            else:
+                unclear = list(fitting or mention.candidates)
+        return list(dict.fromkeys(resolved)), unclear
+
+    def connected(self, a: str, b: str) -> bool:
+        def points_to(x: Entry, y: str) -> bool:
+            return y in x.related or any(m.ref == y for m in x.members)
+
+        return a != b and (points_to(self.knowledge.get(a), b) or points_to(self.knowledge.get(b), a))
+
+    def focus(self, ids: Sequence[str]) -> tuple[str, ...]:
+        """Of names that belong together ("MOU กนอ. กับ สนช."), keep the most specific one."""
+        general = {
+            a
+            for a in ids
+            for b in ids
+            if self.connected(a, b) and self.generality[a] > self.generality[b]
+        }
+        return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
+
+    def answer(
+        self,
+        seen: Understanding,
+        intent: str,
+        probability: float,
+        ids: Sequence[str],
+        *,
+        sure: bool,
+        now: float,
+    ) -> Reply:
+        entries = [self.knowledge.get(i) for i in ids]
+        parts = [answer.answer_question(intent, entry, self.knowledge, seen.lang) for entry in entries]
+        links: tuple[Link, ...] = tuple(dict.fromkeys(link for part in parts for link in part.links))
+        if not any(part.has_data for part in parts):
+            status = Status.UNANSWERED
+        else:
+            status = Status.ANSWERED if sure else Status.LOW_CONFIDENCE
+        return Reply(
+            text="\n\n".join(part.text for part in parts),
+            intent=intent,
+            confidence=probability,
+            status=status,
+            lang=seen.lang,
+            entities=tuple(ids),
+            links=links,
+            suggestions=answer.suggest_for(
+                entries, asked=intent, knowledge=self.knowledge, lang=seen.lang
+            ),
+            normalised=seen.normalised,
+            context=Context(entities=tuple(ids), intent=intent, lang=seen.lang, at=now),
+        )
+
+    def clarify(
+        self,
+        seen: Understanding,
+        candidates: Sequence[str],
+        intent: str,
+        probability: float,
+        previous: Context,
+    ) -> Reply:
+        entries = [self.knowledge.get(c) for c in candidates]
+        template = answer.SUGGESTION_TEMPLATES[intent].in_(seen.lang)
+        return Reply(
+            text=answer.clarify_text(entries, seen.lang),
+            intent=intent,
+            confidence=probability,
+            status=Status.CLARIFY,
+            lang=seen.lang,
+            entities=tuple(candidates),
+            suggestions=tuple(template.format(e.short.in_(seen.lang)) for e in entries)[:4],
+            normalised=seen.normalised,
+            context=previous,
+        )
+
+    def refuse(self, seen: Understanding, previous: Context, message: Text) -> Reply:
+        intent, probability = seen.ranking[0] if seen.ranking else (None, 0.0)
+        return Reply(
+            text=message.in_(seen.lang),
+            intent=intent,
+            confidence=probability,
+            status=Status.UNANSWERED,
+            lang=seen.lang,
+            entities=tuple(c for m in seen.mentions for c in m.candidates),
+            suggestions=answer.default_suggestions(seen.lang),
+            normalised=seen.normalised,
+            context=previous,
+        )
+
+
+def mask_for_training(linker: EntityLinker, text: str) -> str:
+    normalised = normalise(text)
+    return mask_mentions(normalised, linker.find(normalised))

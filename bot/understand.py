@@ -1,0 +1,235 @@
+"""Understanding a normalised message: what kind of question (intent) and about what (entities).
+
+The intent model is a plain scikit-learn `Pipeline` (tokens → TF-IDF word and character
+n-grams → calibrated linear SVM), so cross-validation, `clone` and the public-data
+benchmark all work on exactly the code the bot runs. Entities are found by their names
+and aliases, tolerating tone-mark slips and small typos.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from bot.domain import Entry, Knowledge
+from bot.normalise import DEFAULT_ENGINE, Tokenizer, normalise, skeleton
+
+ENTITY_PLACEHOLDER = "entity"
+"""Linked names are replaced by this word before classifying, so the intent model learns the
+question's wording ("…อยู่ที่ไหน") rather than which names happened to be in the examples."""
+
+SVM_C = 0.5
+"""Chosen by 5-fold cross-validation on intents/ (0.25–2 were within noise; see README)."""
+CALIBRATION_FOLDS = 3
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (1, 4)
+"""Word-bounded character 1–4-grams catch misspellings that whole-word features miss."""
+
+FUZZY_MIN_LENGTH = 5
+"""Names shorter than this are matched exactly only: "สนช" one letter off is another word."""
+FUZZY_LONG_LENGTH = 9
+FUZZY_MAX_WINDOW_TOKENS = 4
+
+
+def split_tokens(text: str) -> list[str]:
+    """Module-level so a fitted pipeline can be pickled."""
+    return text.split()
+
+
+class ThaiTokens(TransformerMixin, BaseEstimator):
+    """Raw text → normalised, space-joined word tokens (the features' input)."""
+
+    def __init__(self, words: Sequence[str] = (), engine: str = DEFAULT_ENGINE) -> None:
+        self.words = words
+        self.engine = engine
+
+    def fit(self, texts: Iterable[str], y: object = None) -> ThaiTokens:
+        self.tokenizer_ = Tokenizer(self.words, engine=self.engine)
+        return self
+
+    def transform(self, texts: Iterable[str]) -> list[str]:
+        tokenize = self.tokenizer_
+        return [" ".join(tokenize(normalise(text))) for text in texts]
+
+
+def build_intent_pipeline(
+    *, words: Sequence[str] = (), engine: str = DEFAULT_ENGINE, c: float = SVM_C
+) -> Pipeline:
+    """The intent classifier: the same object is trained by the bot, `evaluate` and `bench/`."""
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    tokenizer=split_tokens,
+                    token_pattern=None,  # the default pattern cuts Thai words at vowels
+                    lowercase=False,
+                    ngram_range=WORD_NGRAMS,
+                    sublinear_tf=True,
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", lowercase=False, ngram_range=CHAR_NGRAMS, sublinear_tf=True
+                ),
+            ),
+        ]
+    )
+    classifier = CalibratedClassifierCV(
+        LinearSVC(C=c), cv=CALIBRATION_FOLDS, method="sigmoid", ensemble=False
+    )
+    return Pipeline(
+        [("tokens", ThaiTokens(words=words, engine=engine)), ("features", features), ("clf", classifier)]
+    )
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of the normalised message that names one or more entries."""
+
+    start: int
+    end: int
+    surface: str
+    candidates: tuple[str, ...]
+    exact: bool = True
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+class EntityLinker:
+    """Finds knowledge entries named in a normalised message.
+
+    Exact matching runs on tone-mark-free text ("ขอนแก้น" finds ขอนแก่น); token windows
+    left unmatched are compared with long names by edit distance ("วังจันวัลเล่ย์").
+    """
+
+    def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        by_form: dict[str, set[str]] = defaultdict(set)
+        for entry in knowledge.entries:
+            for name in entry.names():
+                form = match_key(normalise(name))[0]
+                if form:
+                    by_form[form].add(entry.id)
+        self.by_form = {form: tuple(sorted(ids)) for form, ids in by_form.items()}
+        forms = sorted(self.by_form, key=len, reverse=True)
+        self.pattern = re.compile("|".join(bounded(form) for form in forms)) if forms else None
+        self.fuzzy_short = [f for f in forms if FUZZY_MIN_LENGTH <= len(f) < FUZZY_LONG_LENGTH]
+        self.fuzzy_long = [f for f in forms if len(f) >= FUZZY_LONG_LENGTH]
+        self.max_form_length = len(forms[0]) if forms else 0
+
+    def find(self, text: str) -> list[Mention]:
+        """Mentions in `text` (already normalised), in order of appearance."""
+        if self.pattern is None:
+            return []
+        mapped, positions = match_key(text)
+        mentions = []
+        for match in self.pattern.finditer(mapped):
+            start, end = positions[match.start()], positions[match.end() - 1] + 1
+            mentions.append(Mention(start, end, text[start:end], self.by_form[match.group()]))
+        mentions += self.find_fuzzy(text, taken=[(m.start, m.end) for m in mentions])
+        return sorted(mentions, key=lambda m: m.start)
+
+    def find_fuzzy(self, text: str, *, taken: list[tuple[int, int]]) -> list[Mention]:
+        spans = token_spans(text, self.tokenizer(text))
+        found: list[Mention] = []
+        for size in range(FUZZY_MAX_WINDOW_TOKENS, 0, -1):
+            for i in range(len(spans) - size + 1):
+                start, end = spans[i][0], spans[i + size - 1][1]
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                window = skeleton(text[start:end]).replace(" ", "")
+                if not (FUZZY_MIN_LENGTH <= len(window) <= self.max_form_length + 2):
+                    continue
+                form = self.closest_form(window)
+                if form is not None:
+                    found.append(Mention(start, end, text[start:end], self.by_form[form], False))
+                    taken.append((start, end))
+        return found
+
+    def closest_form(self, window: str) -> str | None:
+        for forms, allowed in ((self.fuzzy_long, 2), (self.fuzzy_short, 1)):
+            best = process.extractOne(
+                window, forms, scorer=Levenshtein.distance, score_cutoff=allowed
+            )
+            if best is not None and abs(len(best[0]) - len(window)) <= allowed:
+                return best[0]
+        return None
+
+
+def bounded(form: str) -> str:
+    """Latin names must not match inside longer words ("nia" in "california")."""
+    pattern = re.escape(form)
+    if form[0].isascii() and form[0].isalnum():
+        pattern = r"(?<![a-z0-9])" + pattern
+    if form[-1].isascii() and form[-1].isalnum():
+        pattern += r"(?![a-z0-9])"
+    return pattern
+
+
+def match_key(text: str) -> tuple[str, list[int]]:
+    """The form names are matched in, and for each of its characters the index in `text`.
+
+    Tone marks are dropped (people slip on them) and so are spaces next to Thai letters
+    (Thai spacing is a matter of taste: "ขอนแก่น เมืองอัจฉริยะ" is one name).
+
+    >>> match_key("ขอนแก้น เมือง")[0]
+    'ขอนแกนเมือง'
+    """
+    kept = []
+    for i, ch in enumerate(text):
+        if not skeleton(ch):
+            continue
+        if ch == " " and (is_thai(text[i - 1 : i]) or is_thai(text[i + 1 : i + 2])):
+            continue
+        kept.append((i, ch))
+    return "".join(ch for _, ch in kept), [i for i, _ in kept]
+
+
+def is_thai(char: str) -> bool:
+    return "\u0e00" <= char <= "\u0e7f" if char else False
+
+
+def token_spans(text: str, tokens: list[str]) -> list[tuple[int, int]]:
+    spans, cursor = [], 0
+    for token in tokens:
+        start = text.find(token, cursor)
+        if start < 0:
+            continue
+        spans.append((start, start + len(token)))
+        cursor = start + len(token)
+    return spans
+
+
+def mask_mentions(text: str, mentions: Sequence[Mention]) -> str:
+    """Replace each mention by the placeholder the intent model was trained with."""
+    for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
+        text = f"{text[: mention.start]} {ENTITY_PLACEHOLDER} {text[mention.end :]}"
+    return " ".join(text.split())
+
+
+def rank_intents(pipeline: Pipeline, text: str) -> list[tuple[str, float]]:
+    """All intents with their calibrated probability, most likely first."""
+    probabilities = pipeline.predict_proba([text])[0]
+    order = np.argsort(probabilities)[::-1]
+    classes = pipeline.classes_
+    return [(str(classes[i]), float(probabilities[i])) for i in order]
+
+
+def alias_words(entries: Iterable[Entry]) -> tuple[str, ...]:
+    """Every entry name, for the tokenizer's dictionary."""
+    return tuple(sorted({name for entry in entries for name in entry.names()}))
