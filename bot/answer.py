@@ -115,14 +115,14 @@ def answer_question(intent: str, entry: Entry, knowledge: Knowledge, lang: Lang)
     """One entry, one question type → a short answer in `lang`."""
     title = entry.name.in_(lang)
     lines = render_field(intent, entry, knowledge, lang)
-    has_data = bool(lines)
-    if not lines:
+    links = pick_links(intent, entry)
+    has_data = bool(lines) or (intent in LINK_KINDS_FOR and bool(links))
+    if not has_data:
         lines = [f"{NO_DATA[intent].in_(lang)} ({entry.short.in_(lang)})"]
         if intent != "what_is":
             lines.append(entry.summary.in_(lang))
     notes = [u.text.in_(lang) for u in entry.unconfirmed if u.topic == intent]
     lines += [UNCONFIRMED_PREFIX.in_(lang) + note for note in notes]
-    links = pick_links(intent, entry)
     if links:
         lines += [f"🔗 {link.label.in_(lang)}: {link.url}" for link in links]
     return Answer(f"{title}\n" + "\n".join(lines), links, has_data or bool(notes))

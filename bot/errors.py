@@ -23,7 +23,7 @@ class KnowledgeError(Exception):
     """The knowledge or intent files are invalid; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
         super().__init__("\n".join(str(problem) for problem in problems))
 
 

@@ -281,15 +281,22 @@ def load_knowledge(directory: Path) -> Knowledge:
                 continue
             where[model.id] = (document, loc)
             entries.append(model.build())
+    known = set(where) | {
+        raw["id"]
+        for document in documents
+        if isinstance(document.data, CommentedMap) and isinstance(document.data.get("entries"), list)
+        for raw in document.data["entries"]
+        if isinstance(raw, CommentedMap) and isinstance(raw.get("id"), str)
+    }  # an invalid entry is reported once, not again by every entry that refers to it
     for entry in entries:
         document, loc = where[entry.id]
         for number, member in enumerate(entry.members):
-            if member.ref is not None and member.ref not in where:
+            if member.ref is not None and member.ref not in known:
                 problems.append(
                     located(document, (*loc, "members", number), f"unknown entry {member.ref!r}")
                 )
         for number, related in enumerate(entry.related):
-            if related not in where:
+            if related not in known:
                 problems.append(
                     located(document, (*loc, "related", number), f"unknown entry {related!r}")
                 )

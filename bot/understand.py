@@ -39,7 +39,7 @@ CHAR_NGRAMS = (1, 4)
 FUZZY_MIN_LENGTH = 5
 """Names shorter than this are matched exactly only: "สนช" one letter off is another word."""
 FUZZY_LONG_LENGTH = 9
-FUZZY_MAX_WINDOW_TOKENS = 4
+FUZZY_MAX_EDITS = 2
 
 
 def split_tokens(text: str) -> list[str]:
@@ -128,8 +128,10 @@ class EntityLinker:
         self.by_form = {form: tuple(sorted(ids)) for form, ids in by_form.items()}
         forms = sorted(self.by_form, key=len, reverse=True)
         self.pattern = re.compile("|".join(bounded(form) for form in forms)) if forms else None
-        self.fuzzy_short = [f for f in forms if FUZZY_MIN_LENGTH <= len(f) < FUZZY_LONG_LENGTH]
-        self.fuzzy_long = [f for f in forms if len(f) >= FUZZY_LONG_LENGTH]
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        for form in forms:
+            if len(form) >= FUZZY_MIN_LENGTH:
+                self.by_length[len(form)].append(form)
         self.max_form_length = len(forms[0]) if forms else 0
 
     def find(self, text: str) -> list[Mention]:
@@ -145,30 +147,47 @@ class EntityLinker:
         return sorted(mentions, key=lambda m: m.start)
 
     def find_fuzzy(self, text: str, *, taken: list[tuple[int, int]]) -> list[Mention]:
+        """Compare the message's token windows, longest first, with names of similar length."""
         spans = token_spans(text, self.tokenizer(text))
+        windows = []
+        for i in range(len(spans)):
+            for j in range(i, len(spans)):
+                start, end = spans[i][0], spans[j][1]
+                window = match_key(text[start:end])[0]
+                if len(window) > self.max_form_length + FUZZY_MAX_EDITS:
+                    break
+                if len(window) >= FUZZY_MIN_LENGTH:
+                    windows.append((start, end, window))
         found: list[Mention] = []
-        for size in range(FUZZY_MAX_WINDOW_TOKENS, 0, -1):
-            for i in range(len(spans) - size + 1):
-                start, end = spans[i][0], spans[i + size - 1][1]
-                if any(s < end and start < e for s, e in taken):
-                    continue
-                window = skeleton(text[start:end]).replace(" ", "")
-                if not (FUZZY_MIN_LENGTH <= len(window) <= self.max_form_length + 2):
-                    continue
-                form = self.closest_form(window)
-                if form is not None:
-                    found.append(Mention(start, end, text[start:end], self.by_form[form], False))
-                    taken.append((start, end))
+        for start, end, window in sorted(windows, key=lambda w: len(w[2]), reverse=True):
+            if any(s < end and start < e for s, e in taken):
+                continue
+            form = self.closest_form(window)
+            if form is not None:
+                found.append(Mention(start, end, text[start:end], self.by_form[form], exact=False))
+                taken.append((start, end))
         return found
 
     def closest_form(self, window: str) -> str | None:
-        for forms, allowed in ((self.fuzzy_long, 2), (self.fuzzy_short, 1)):
-            best = process.extractOne(
-                window, forms, scorer=Levenshtein.distance, score_cutoff=allowed
-            )
-            if best is not None and abs(len(best[0]) - len(window)) <= allowed:
-                return best[0]
-        return None
+        """The name within its allowed edit distance of `window`, if any."""
+        candidates = [
+            form
+            for length in range(len(window) - FUZZY_MAX_EDITS, len(window) + FUZZY_MAX_EDITS + 1)
+            for form in self.by_length.get(length, ())
+        ]
+        best = process.extractOne(
+            window, candidates, scorer=Levenshtein.distance, score_cutoff=FUZZY_MAX_EDITS
+        )
+        if best is None or best[1] > allowed_edits(best[0]):
+            return None
+        return best[0]
+
+
+def allowed_edits(form: str) -> int:
+    """Typos tolerated in a name: none when short, one for a word, two for a long name."""
+    if len(form) < FUZZY_MIN_LENGTH:
+        return 0
+    return 1 if len(form) < FUZZY_LONG_LENGTH else FUZZY_MAX_EDITS
 
 
 def bounded(form: str) -> str:
