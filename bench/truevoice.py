@@ -27,10 +27,12 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.normalise import DEFAULT_ENGINE  # noqa: E402
-from bot.understand import SVM_C, build_intent_pipeline  # noqa: E402
+from bot.normalise import DEFAULT_ENGINE
+from bot.understand import SVM_C, build_intent_pipeline
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "truevoice-intent"
+DEFAULT_DATA = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "truevoice-intent"
+)
 PUBLISHED = [
     ("LinearSVC (TF-IDF), published", 0.851, 0.869),
     ("BERT (multilingual), published", 0.85, 0.87),

@@ -59,8 +59,7 @@ SMALLTALK = {
 }
 
 REFUSAL = Text(
-    "ขออภัยค่ะ เรื่องนี้น้องยังตอบไม่ได้ 🙏 น้องตอบได้เฉพาะเรื่องโครงการเมืองอัจฉริยะของไทย "
-    "ลองถามหัวข้อด้านล่างดูนะคะ",
+    "ขออภัยค่ะ เรื่องนี้น้องยังตอบไม่ได้ 🙏 น้องตอบได้เฉพาะเรื่องโครงการเมืองอัจฉริยะของไทย ลองถามหัวข้อด้านล่างดูนะคะ",
     "Sorry, I can't answer that yet 🙏 I only know about Thailand's smart-city programmes. "
     "Try one of the topics below.",
 )
@@ -100,6 +99,8 @@ LINK_KINDS_FOR = {
     "contact": ("contact", "facebook", "website"),
 }
 AS_OF = Text("ข้อมูล ณ {}", "as of {}")
+AGENCIES = Text("หน่วยงานที่เกี่ยวข้อง: ", "Organisations involved: ")
+MAX_RELATED_AGENCIES = 3
 UNCONFIRMED_PREFIX = Text("หมายเหตุ: ", "Note: ")
 MORE = Text("และอีก {} รายการ", "and {} more")
 
@@ -111,10 +112,22 @@ class Answer:
     has_data: bool
 
 
-def answer_question(intent: str, entry: Entry, knowledge: Knowledge, lang: Lang) -> Answer:
-    """One entry, one question type → a short answer in `lang`."""
+def answer_question(
+    intent: str,
+    entry: Entry,
+    knowledge: Knowledge,
+    lang: Lang,
+    *,
+    relevant: Sequence[Text] = (),
+) -> Answer:
+    """One entry, one question type → a short answer in `lang`.
+
+    `relevant` are the entry's details that share words with the question ("กว้างกี่ไร่"
+    finds the detail about 3,454 rai): shown after the field the question type asks for.
+    """
     title = entry.name.in_(lang)
     lines = render_field(intent, entry, knowledge, lang)
+    lines += [text.in_(lang) for text in relevant if text.in_(lang) not in lines]
     links = pick_links(intent, entry)
     has_data = bool(lines) or (intent in LINK_KINDS_FOR and bool(links))
     if not has_data:
@@ -137,11 +150,19 @@ def render_field(intent: str, entry: Entry, knowledge: Knowledge, lang: Lang) ->
         dates = sorted(entry.dates, key=lambda d: (d.date.year, d.date.month or 0, d.date.day or 0))
         return [f"{BULLET}{d.date.display(lang)}: {d.label.in_(lang)}" for d in dates[:MAX_DATES]]
     if intent == "who":
-        return [
+        people = [
             f"{BULLET}{p.name.in_(lang)}, {p.role.in_(lang)} "
             f"({AS_OF.in_(lang).format(p.as_of.display(lang))})"
             for p in entry.people
         ]
+        agencies = [
+            knowledge.get(i).name.in_(lang)
+            for i in entry.related
+            if i in knowledge and knowledge.get(i).kind == "agency"
+        ]
+        if agencies and entry.kind != "agency":
+            people.append(AGENCIES.in_(lang) + ", ".join(agencies[:MAX_RELATED_AGENCIES]))
+        return people
     if intent == "goal":
         return bullets([t.in_(lang) for t in entry.focus])
     if intent == "members":
@@ -162,7 +183,12 @@ def pick_links(intent: str, entry: Entry) -> tuple[Link, ...]:
     kinds = LINK_KINDS_FOR.get(intent)
     if kinds is None:
         return entry.links[:1]
-    return tuple(sorted((l for l in entry.links if l.kind in kinds), key=lambda l: kinds.index(l.kind)))
+    return tuple(
+        sorted(
+            (link for link in entry.links if link.kind in kinds),
+            key=lambda link: kinds.index(link.kind),
+        )
+    )
 
 
 def member_name(ref: str | None, name: Text | None, knowledge: Knowledge, lang: Lang) -> str:
@@ -175,9 +201,9 @@ def member_name(ref: str | None, name: Text | None, knowledge: Knowledge, lang: 
 def bullets(items: Sequence[str]) -> list[str]:
     shown = [BULLET + item for item in items[:MAX_LIST_ITEMS]]
     if len(items) > MAX_LIST_ITEMS:
-        shown.append(MORE.in_(Lang.EN if items[0].isascii() else Lang.TH).format(
-            len(items) - MAX_LIST_ITEMS
-        ))
+        shown.append(
+            MORE.in_(Lang.EN if items[0].isascii() else Lang.TH).format(len(items) - MAX_LIST_ITEMS)
+        )
     return shown
 
 
@@ -192,7 +218,7 @@ def has_answer(intent: str, entry: Entry) -> bool:
         "members": entry.members,
         "requirements": entry.requirements,
         "link": entry.links,
-        "contact": [l for l in entry.links if l.kind in LINK_KINDS_FOR["contact"]],
+        "contact": [link for link in entry.links if link.kind in LINK_KINDS_FOR["contact"]],
     }
     return bool(fields[intent])
 
@@ -205,7 +231,9 @@ def suggest_for(
     for entry in entries[:1]:
         for intent in SUGGESTION_ORDER:
             if intent != asked and has_answer(intent, entry):
-                suggestions.append(SUGGESTION_TEMPLATES[intent].in_(lang).format(entry.short.in_(lang)))
+                suggestions.append(
+                    SUGGESTION_TEMPLATES[intent].in_(lang).format(entry.short.in_(lang))
+                )
             if len(suggestions) == 2:
                 break
         for related in entry.related:

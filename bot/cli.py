@@ -78,7 +78,9 @@ def ask(text: str | None, as_json: bool, keep_context: bool) -> None:
             continue
         reply = bot.reply(question, context if keep_context else None, now=float(turn))
         context = reply.context
-        click.echo(json.dumps(reply.as_dict(), ensure_ascii=False) if as_json else format_reply(reply))
+        click.echo(
+            json.dumps(reply.as_dict(), ensure_ascii=False) if as_json else format_reply(reply)
+        )
 
 
 @main.command()

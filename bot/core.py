@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pythainlp.corpus import thai_stopwords
 from sklearn.pipeline import Pipeline
 
 from bot import answer
@@ -40,14 +41,94 @@ from bot.understand import (
     rank_intents,
 )
 
+MIN_DETAIL_OVERLAP = 3
+"""Letters the question and a detail must share (in words that are not stopwords) before the
+detail is shown: "ไร่" (3) is enough, a shared particle is not."""
+MAX_RELEVANT_DETAILS = 1
+RUNNER_UP_SHARE = 0.25
+"""A question type the entry can answer replaces one it cannot when at least this fraction as
+likely; below that the bot says honestly that it has no such information."""
 FILLER_WORDS = frozenset(
-    "ครับ คับ ค่ะ คะ ค่า คร้าบ จ้า จ้ะ นะ น้า หน่อย ด้วย อ่ะ อะ ล่ะ หล่ะ ละ ล่ะคะ ล่ะครับ "
-    "? ! . , ... please pls na ka krub".split()
+    [
+        "ครับ",
+        "คับ",
+        "ค่ะ",
+        "คะ",
+        "ค่า",
+        "คร้าบ",
+        "จ้า",
+        "จ้ะ",
+        "นะ",
+        "น้า",
+        "หน่อย",
+        "ด้วย",
+        "อ่ะ",
+        "อะ",
+        "ล่ะ",
+        "หล่ะ",
+        "ละ",
+        "ล่ะคะ",
+        "ล่ะครับ",
+        "?",
+        "!",
+        ".",
+        ",",
+        "...",
+        "please",
+        "pls",
+        "na",
+        "ka",
+        "krub",
+    ]
 )
 """Words that carry no question: a message of a name plus these asks "what is it?"."""
-FOLLOW_UP_WORDS = frozenset("แล้ว และ ส่วน กับ what about how and then".split())
+FOLLOW_UP_WORDS = frozenset(["แล้ว", "และ", "ส่วน", "กับ", "what", "about", "how", "and", "then"])
 """Words that turn a bare name into "the same question about this one" ("แล้วภูเก็ตล่ะ")."""
 MAX_ENTITIES_PER_ANSWER = 3
+ENGLISH_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "it",
+        "its",
+        "this",
+        "that",
+        "there",
+        "their",
+        "they",
+        "much",
+        "many",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +173,15 @@ class Bot:
         self.tokenizer = tokenizer
         self.thresholds = thresholds
         self.version = f"{knowledge.version}:{training_version}".strip(":")
+        stopwords = frozenset(thai_stopwords()) | ENGLISH_STOPWORDS
+        self.stopwords = stopwords
+        self.detail_words = {
+            entry.id: [
+                (detail, content_words(tokenizer, f"{detail.th} {detail.en}", stopwords))
+                for detail in entry.details
+            ]
+            for entry in knowledge.entries
+        }
         self.generality = Counter(
             target
             for entry in knowledge.entries
@@ -154,11 +244,14 @@ class Bot:
             if unclear:
                 return self.clarify(seen, unclear, intent, probability, previous)
             sure = probability >= self.thresholds.answer
+            ids = self.focus(resolved)
             if fresh.intent and seen.follow_up_only:
                 intent, sure = fresh.intent, True
             elif seen.names_only:
                 intent, sure = "what_is", True
-            return self.answer(seen, intent, probability, self.focus(resolved), sure=sure, now=now)
+            else:
+                intent, probability = self.answerable(seen, intent, probability, ids[0])
+            return self.answer(seen, intent, probability, ids, sure=sure, now=now)
         if top_intent in SMALLTALK_INTENTS and top_p >= self.thresholds.smalltalk:
             return Reply(
                 text=answer.smalltalk_text(top_intent, seen.lang),
@@ -177,34 +270,52 @@ class Bot:
             return self.refuse(seen, previous, answer.NEED_TOPIC)
         return self.refuse(seen, previous, answer.REFUSAL)
 
-    def resolve(
-        self, mentions: Sequence[Mention], context: Context
-    ) -> tuple[list[str], list[str]]:
+    def resolve(self, mentions: Sequence[Mention], context: Context) -> tuple[list[str], list[str]]:
         """Entry ids the mentions name, and the candidates of a mention that stays ambiguous.
 
-        An ambiguous name ("MOU") is settled by the other names in the message, then by the
-        previous topic; if neither helps, the user is asked.
+        An ambiguous name ("MOU") goes to the candidate tied to the most other names in the
+        message, then to the previous topic; if neither settles it, the user is asked.
         """
-        certain = [m.candidates[0] for m in mentions if not m.ambiguous]
+        certain = list(dict.fromkeys(m.candidates[0] for m in mentions if not m.ambiguous))
         resolved, unclear = list(certain), []
         for mention in (m for m in mentions if m.ambiguous):
-            hints = [*certain, *context.entities]
-            fitting = [c for c in mention.candidates if any(self.connected(c, h) for h in hints)]
-            fitting = fitting or [c for c in mention.candidates if c in context.entities]
+            ties = {
+                c: sum(self.connected(c, other) for other in certain) for c in mention.candidates
+            }
+            best = max(ties.values())
+            fitting = (
+                [c for c, n in ties.items() if n == best] if best else list(mention.candidates)
+            )
+            if len(fitting) > 1:
+                fitting = [c for c in fitting if c in context.entities] or fitting
             if len(fitting) == 1:
                 resolved.append(fitting[0])
             else:
-                unclear = list(fitting or mention.candidates)
+                unclear = fitting
         return list(dict.fromkeys(resolved)), unclear
 
     def connected(self, a: str, b: str) -> bool:
         def points_to(x: Entry, y: str) -> bool:
             return y in x.related or any(m.ref == y for m in x.members)
 
-        return a != b and (points_to(self.knowledge.get(a), b) or points_to(self.knowledge.get(b), a))
+        return a != b and (
+            points_to(self.knowledge.get(a), b) or points_to(self.knowledge.get(b), a)
+        )
 
     def focus(self, ids: Sequence[str]) -> tuple[str, ...]:
-        """Of names that belong together ("MOU กนอ. กับ สนช."), keep the most specific one."""
+        """Which entries the answer is about.
+
+        Two parties named together ("วว. กับสมาคมเพื่อนชุมชน") mean the agreement between
+        them; of names that belong together ("MOU กนอ."), the most specific one is kept.
+        """
+        if len(ids) >= 2:
+            agreements = [
+                entry.id
+                for entry in self.knowledge.entries
+                if entry.kind == "agreement" and all(self.connected(entry.id, i) for i in ids)
+            ]
+            if len(agreements) == 1:
+                return (agreements[0],)
         general = {
             a
             for a in ids
@@ -212,6 +323,34 @@ class Bot:
             if self.connected(a, b) and self.generality[a] > self.generality[b]
         }
         return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
+
+    def answerable(
+        self, seen: Understanding, intent: str, probability: float, entry_id: str
+    ) -> tuple[str, float]:
+        """The model's best question type that the entry has an answer for.
+
+        "ดีป่าทำไรบ้าง" ends like a list question, but depa has no list: the runner-up
+        ("what is") is the better reading when it is not much less likely.
+        """
+        entry = self.knowledge.get(entry_id)
+        if answer.has_answer(intent, entry):
+            return intent, probability
+        for candidate, p in seen.ranking:
+            if candidate in QUESTION_INTENTS and answer.has_answer(candidate, entry):
+                if p >= probability * RUNNER_UP_SHARE:
+                    return candidate, p
+                break
+        return intent, probability
+
+    def relevant(self, entry: Entry, asked: frozenset[str]) -> list[Text]:
+        """The entry's details sharing the most (non-stopword) letters with the question."""
+        scored = [
+            (sum(len(w) for w in asked & words), detail)
+            for detail, words in self.detail_words[entry.id]
+        ]
+        scored = [(score, d) for score, d in scored if score >= MIN_DETAIL_OVERLAP]
+        scored.sort(key=lambda pair: -pair[0])
+        return [detail for _, detail in scored[:MAX_RELEVANT_DETAILS]]
 
     def answer(
         self,
@@ -224,8 +363,16 @@ class Bot:
         now: float,
     ) -> Reply:
         entries = [self.knowledge.get(i) for i in ids]
-        parts = [answer.answer_question(intent, entry, self.knowledge, seen.lang) for entry in entries]
-        links: tuple[Link, ...] = tuple(dict.fromkeys(link for part in parts for link in part.links))
+        asked = content_words(self.tokenizer, " ".join(seen.residue), self.stopwords)
+        parts = [
+            answer.answer_question(
+                intent, entry, self.knowledge, seen.lang, relevant=self.relevant(entry, asked)
+            )
+            for entry in entries
+        ]
+        links: tuple[Link, ...] = tuple(
+            dict.fromkeys(link for part in parts for link in part.links)
+        )
         if not any(part.has_data for part in parts):
             status = Status.UNANSWERED
         else:
@@ -280,6 +427,11 @@ class Bot:
             normalised=seen.normalised,
             context=previous,
         )
+
+
+def content_words(tokenize: Tokenizer, text: str, stopwords: frozenset[str]) -> frozenset[str]:
+    words = tokenize(normalise(text))
+    return frozenset(w for w in words if w not in stopwords and (w.isalnum() or len(w) > 1))
 
 
 def mask_for_training(linker: EntityLinker, text: str) -> str:

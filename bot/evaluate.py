@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 from sklearn.model_selection import StratifiedKFold
 
 from bot.core import Bot, mask_for_training
@@ -170,7 +175,9 @@ def check_reply(reply: Reply, expect: Expectation) -> list[str]:
     """What is wrong with `reply` (empty when it is right)."""
     problems = []
     if reply.answered != expect.answered:
-        problems.append(f"answered={reply.answered} ({reply.status.value}), expected {expect.answered}")
+        problems.append(
+            f"answered={reply.answered} ({reply.status.value}), expected {expect.answered}"
+        )
     if expect.entity and expect.entity not in reply.entities:
         problems.append(f"entities {list(reply.entities)}, expected {expect.entity}")
     haystack = normalise(" ".join([reply.text, *(link.url for link in reply.links)]))

@@ -114,7 +114,9 @@ class UnconfirmedModel(Strict):
 
 def check_source(value: str) -> str:
     if not (SEED_FILE.match(value) or URL.match(value)):
-        raise ValueError(f"a source is a seed file name (000_…txt) or an http(s) URL, got {value!r}")
+        raise ValueError(
+            f"a source is a seed file name (000_…txt) or an http(s) URL, got {value!r}"
+        )
     return value
 
 
@@ -154,15 +156,11 @@ class EntryModel(Strict):
             province=self.province.build() if self.province else None,
             location=self.location.build() if self.location else None,
             focus=tuple(text.build() for text in self.focus),
-            dates=tuple(
-                DatedEvent(d.date, d.label.build()) for d in self.dates
-            ),
-            people=tuple(
-                Person(p.name.build(), p.role.build(), p.as_of)
-                for p in self.people
-            ),
+            dates=tuple(DatedEvent(d.date, d.label.build()) for d in self.dates),
+            people=tuple(Person(p.name.build(), p.role.build(), p.as_of) for p in self.people),
             members=tuple(
-                Member(ref=m) if isinstance(m, str) else Member(name=m.build()) for m in self.members
+                Member(ref=m) if isinstance(m, str) else Member(name=m.build())
+                for m in self.members
             ),
             requirements=tuple(text.build() for text in self.requirements),
             unconfirmed=tuple(
@@ -276,15 +274,21 @@ def load_knowledge(directory: Path) -> Knowledge:
                 continue
             if model.id in where:
                 other = where[model.id][0]
-                problems.append(located(document, (*loc, "id"), f"duplicate id {model.id!r}, "
-                                        f"also in {other.path.name}"))
+                problems.append(
+                    located(
+                        document,
+                        (*loc, "id"),
+                        f"duplicate id {model.id!r}, also in {other.path.name}",
+                    )
+                )
                 continue
             where[model.id] = (document, loc)
             entries.append(model.build())
     known = set(where) | {
         raw["id"]
         for document in documents
-        if isinstance(document.data, CommentedMap) and isinstance(document.data.get("entries"), list)
+        if isinstance(document.data, CommentedMap)
+        and isinstance(document.data.get("entries"), list)
         for raw in document.data["entries"]
         if isinstance(raw, CommentedMap) and isinstance(raw.get("id"), str)
     }  # an invalid entry is reported once, not again by every entry that refers to it

@@ -73,7 +73,10 @@ def write_report(
             {
                 "intents": asdict(intents),
                 "held_out": {
-                    category: {"correct": held_out.score(category)[0], "total": held_out.score(category)[1]}
+                    category: {
+                        "correct": held_out.score(category)[0],
+                        "total": held_out.score(category)[1],
+                    }
                     for category in TARGETS
                 },
                 "results": [asdict(r) for r in held_out.results],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -39,6 +40,9 @@ CHAR_NGRAMS = (1, 4)
 FUZZY_MIN_LENGTH = 5
 """Names shorter than this are matched exactly only: "สนช" one letter off is another word."""
 FUZZY_LONG_LENGTH = 9
+THAI = re.compile(r"[\u0e00-\u0e7f]")
+"""Only Thai names are matched fuzzily: English words sit one letter apart too often
+("smart" / "7smart", "mice" / "nice"), and English typos are rarer in this audience."""
 FUZZY_MAX_EDITS = 2
 
 
@@ -91,7 +95,11 @@ def build_intent_pipeline(
         LinearSVC(C=c), cv=CALIBRATION_FOLDS, method="sigmoid", ensemble=False
     )
     return Pipeline(
-        [("tokens", ThaiTokens(words=words, engine=engine)), ("features", features), ("clf", classifier)]
+        [
+            ("tokens", ThaiTokens(words=words, engine=engine)),
+            ("features", features),
+            ("clf", classifier),
+        ]
     )
 
 
@@ -130,7 +138,7 @@ class EntityLinker:
         self.pattern = re.compile("|".join(bounded(form) for form in forms)) if forms else None
         self.by_length: dict[int, list[str]] = defaultdict(list)
         for form in forms:
-            if len(form) >= FUZZY_MIN_LENGTH:
+            if len(form) >= FUZZY_MIN_LENGTH and THAI.search(form):
                 self.by_length[len(form)].append(form)
         self.max_form_length = len(forms[0]) if forms else 0
 
@@ -139,33 +147,47 @@ class EntityLinker:
         if self.pattern is None:
             return []
         mapped, positions = match_key(text)
-        mentions = []
+        exact = []
         for match in self.pattern.finditer(mapped):
             start, end = positions[match.start()], positions[match.end() - 1] + 1
-            mentions.append(Mention(start, end, text[start:end], self.by_form[match.group()]))
-        mentions += self.find_fuzzy(text, taken=[(m.start, m.end) for m in mentions])
-        return sorted(mentions, key=lambda m: m.start)
+            exact.append(Mention(start, end, text[start:end], self.by_form[match.group()]))
+        fuzzy = self.find_fuzzy(text, exact=exact)
+        kept = [m for m in exact if not any(f.start <= m.start and m.end <= f.end for f in fuzzy)]
+        return sorted([*kept, *fuzzy], key=lambda m: m.start)
 
-    def find_fuzzy(self, text: str, *, taken: list[tuple[int, int]]) -> list[Mention]:
-        """Compare the message's token windows, longest first, with names of similar length."""
+    def find_fuzzy(self, text: str, *, exact: Sequence[Mention]) -> list[Mention]:
+        """Compare the message's token windows, longest first, with names of similar length.
+
+        A window may swallow exact matches it wholly contains when it matches a longer name:
+        "คุ่มือเมืองอัจฉริยะ" is the handbook, not "เมืองอัจฉริยะ" with noise in front.
+        """
         spans = token_spans(text, self.tokenizer(text))
+        key, positions = match_key(text)
+        key_index = [0] * (len(text) + 1)  # text position → how many key characters precede it
+        for position in positions:
+            key_index[position + 1] = 1
+        for i in range(len(text)):
+            key_index[i + 1] += key_index[i]
         windows = []
         for i in range(len(spans)):
             for j in range(i, len(spans)):
                 start, end = spans[i][0], spans[j][1]
-                window = match_key(text[start:end])[0]
+                window = key[key_index[start] : key_index[end]]
                 if len(window) > self.max_form_length + FUZZY_MAX_EDITS:
                     break
                 if len(window) >= FUZZY_MIN_LENGTH:
                     windows.append((start, end, window))
         found: list[Mention] = []
         for start, end, window in sorted(windows, key=lambda w: len(w[2]), reverse=True):
-            if any(s < end and start < e for s, e in taken):
+            if any(f.start < end and start < f.end for f in found):
                 continue
+            inside = [m for m in exact if m.start < end and start < m.end]
+            if any(m.start < start or m.end > end for m in inside):
+                continue  # would cut an exact name in two
+            longest_inside = max((len(match_key(m.surface)[0]) for m in inside), default=0)
             form = self.closest_form(window)
-            if form is not None:
+            if form is not None and len(form) > longest_inside:
                 found.append(Mention(start, end, text[start:end], self.by_form[form], exact=False))
-                taken.append((start, end))
         return found
 
     def closest_form(self, window: str) -> str | None:
@@ -243,7 +265,8 @@ def mask_mentions(text: str, mentions: Sequence[Mention]) -> str:
 
 def rank_intents(pipeline: Pipeline, text: str) -> list[tuple[str, float]]:
     """All intents with their calibrated probability, most likely first."""
-    probabilities = pipeline.predict_proba([text])[0]
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        probabilities = pipeline.predict_proba([text])[0]  # checks cost more than the maths
     order = np.argsort(probabilities)[::-1]
     classes = pipeline.classes_
     return [(str(classes[i]), float(probabilities[i])) for i in order]

@@ -24,7 +24,9 @@ def test_dates_show_both_eras() -> None:
 
 def test_people_are_given_as_of_their_source_date() -> None:
     entry = make_entry(
-        people=(Person(Text("สมชาย", "Somchai"), Text("ผู้ว่าการ", "Governor"), PartialDate(2023, 7, 10)),)
+        people=(
+            Person(Text("สมชาย", "Somchai"), Text("ผู้ว่าการ", "Governor"), PartialDate(2023, 7, 10)),
+        )
     )
     text = answer_question("who", entry, Knowledge((entry,)), Lang.TH).text
     assert "สมชาย, ผู้ว่าการ (ข้อมูล ณ 10 ก.ค. 2566 (ค.ศ. 2023))" in text
@@ -40,11 +42,15 @@ def test_missing_field_is_said_honestly_with_the_summary() -> None:
 
 
 def test_unconfirmed_facts_are_flagged_not_stated() -> None:
-    entry = make_entry(unconfirmed=(Unconfirmed(Text("ยังไม่ยืนยันค่าเรียน", "Fee not confirmed"), "requirements"),))
+    entry = make_entry(
+        unconfirmed=(Unconfirmed(Text("ยังไม่ยืนยันค่าเรียน", "Fee not confirmed"), "requirements"),)
+    )
     answer = answer_question("requirements", entry, Knowledge((entry,)), Lang.TH)
     assert answer.has_data
     assert "หมายเหตุ: ยังไม่ยืนยันค่าเรียน" in answer.text
-    assert "ยังไม่ยืนยันค่าเรียน" not in answer_question("what_is", entry, Knowledge((entry,)), Lang.TH).text
+    assert (
+        "ยังไม่ยืนยันค่าเรียน" not in answer_question("what_is", entry, Knowledge((entry,)), Lang.TH).text
+    )
 
 
 def test_members_are_counted_and_long_lists_cut() -> None:
@@ -58,7 +64,10 @@ def test_members_are_counted_and_long_lists_cut() -> None:
 def test_members_that_are_entries_use_their_names() -> None:
     city = make_entry(id="city", name=Text("ภูเก็ตเมืองอัจฉริยะ", "Phuket Smart City"))
     group = make_entry(id="group", members=(Member(ref="city"),))
-    assert "Phuket Smart City" in answer_question("members", group, Knowledge((city, group)), Lang.EN).text
+    assert (
+        "Phuket Smart City"
+        in answer_question("members", group, Knowledge((city, group)), Lang.EN).text
+    )
 
 
 def test_link_question_shows_the_register_link_first() -> None:
@@ -69,7 +78,10 @@ def test_link_question_shows_the_register_link_first() -> None:
         )
     )
     answer = answer_question("link", entry, Knowledge((entry,)), Lang.TH)
-    assert [link.url for link in answer.links] == ["https://example.org/apply", "https://example.org"]
+    assert [link.url for link in answer.links] == [
+        "https://example.org/apply",
+        "https://example.org",
+    ]
     # a plain "what is" shows just one link
     assert len(answer_question("what_is", entry, Knowledge((entry,)), Lang.TH).links) == 1
 
@@ -80,7 +92,9 @@ def test_suggestions_offer_what_else_is_known() -> None:
         related=("depa",),
         links=(Link(Text("สมัคร", "apply"), "https://example.org/apply", "register"),),
     )
-    suggestions = suggest_for([entry], asked="what_is", knowledge=Knowledge((entry, related)), lang=Lang.TH)
+    suggestions = suggest_for(
+        [entry], asked="what_is", knowledge=Knowledge((entry, related)), lang=Lang.TH
+    )
     assert suggestions[0] == "ลิงก์ ชื่อ"
     assert "ดีป้า คืออะไร" in suggestions
     assert 2 <= len(suggestions) <= 4

@@ -71,7 +71,9 @@ def test_validate_ok() -> None:
 def test_validate_lists_problems_and_exits_1(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "knowledge", tmp_path / "knowledge")
     path = tmp_path / "knowledge" / "entries.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("kind: course", "kind: cours"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("kind: course", "kind: cours"), encoding="utf-8"
+    )
     result = run("validate", env={**FIXTURE_ENV, "KNOWLEDGE_DIR": str(tmp_path / "knowledge")})
     assert result.exit_code == 1
     assert result.output.splitlines()[1:] == [

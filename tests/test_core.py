@@ -9,8 +9,26 @@ from bot.core import Bot
 from bot.domain import Context, Lang, Status
 from tests.conftest import TINY_THRESHOLDS
 
-CORE_MODULES = ("domain", "errors", "normalise", "understand", "answer", "core", "evaluate", "thresholds")
-EDGE_LIBRARIES = {"fastapi", "linebot", "sqlalchemy", "yaml", "ruamel", "click", "uvicorn", "aiohttp"}
+CORE_MODULES = (
+    "domain",
+    "errors",
+    "normalise",
+    "understand",
+    "answer",
+    "core",
+    "evaluate",
+    "thresholds",
+)
+EDGE_LIBRARIES = {
+    "fastapi",
+    "linebot",
+    "sqlalchemy",
+    "yaml",
+    "ruamel",
+    "click",
+    "uvicorn",
+    "aiohttp",
+}
 
 
 @pytest.mark.parametrize("module", CORE_MODULES)
@@ -145,5 +163,13 @@ def test_training_without_examples_fails_loudly(tiny) -> None:  # type: ignore[n
 
 def test_json_shape(tiny_bot: Bot) -> None:
     data = tiny_bot.reply("ลิงก์สมัคร CSCO").as_dict()
-    assert set(data) >= {"answered", "intent", "confidence", "entities", "text", "links", "suggestions"}
+    assert set(data) >= {
+        "answered",
+        "intent",
+        "confidence",
+        "entities",
+        "text",
+        "links",
+        "suggestions",
+    }
     assert data["links"][0] == {"label": "สมัครเรียน", "url": "https://bit.ly/depa-csco"}

@@ -39,7 +39,12 @@ def test_fixture_knowledge_loads(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_with_file_line_and_field(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", "entries:\n" + GOOD_ENTRY.format(id="ok") + """\
+    write(
+        tmp_path,
+        "a.yaml",
+        "entries:\n"
+        + GOOD_ENTRY.format(id="ok")
+        + """\
   - id: broken
     kind: agency
     name: {th: ชื่อ}
@@ -48,7 +53,8 @@ def test_every_problem_is_reported_with_file_line_and_field(tmp_path: Path) -> N
       - {date: 2564-05-06, label: {th: วัน, en: day}}
     colour: blue
     sources: [somewhere]
-""")
+""",
+    )
     assert problems_of(tmp_path) == [
         "a.yaml:9: entries[1] (broken).name.en: Field required",
         "a.yaml:12: entries[1] (broken).dates[0].date: Value error, 2564 looks like a "
@@ -60,9 +66,12 @@ def test_every_problem_is_reported_with_file_line_and_field(tmp_path: Path) -> N
 
 
 def test_sources_are_required(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", "entries:\n" + GOOD_ENTRY.format(id="x").replace(
-        "    sources: [002_b6bcb78a8059ab4a.txt]\n", ""
-    ))
+    write(
+        tmp_path,
+        "a.yaml",
+        "entries:\n"
+        + GOOD_ENTRY.format(id="x").replace("    sources: [002_b6bcb78a8059ab4a.txt]\n", ""),
+    )
     assert problems_of(tmp_path) == ["a.yaml:2: entries[0] (x).sources: Field required"]
 
 
@@ -74,14 +83,20 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 def test_problems_across_files_come_together(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "entries:\n" + GOOD_ENTRY.format(id="same"))
-    write(tmp_path, "b.yaml", "entries:\n" + GOOD_ENTRY.format(id="same") + """\
+    write(
+        tmp_path,
+        "b.yaml",
+        "entries:\n"
+        + GOOD_ENTRY.format(id="same")
+        + """\
   - id: other
     kind: agency
     name: {th: ชื่อ, en: Name}
     summary: {th: สรุป, en: Summary}
     related: [nowhere]
     sources: [https://example.org]
-""")
+""",
+    )
     assert problems_of(tmp_path) == [
         "b.yaml:2: entries[0] (same).id: duplicate id 'same', also in a.yaml",
         "b.yaml:11: entries[1] (other).related[0]: unknown entry 'nowhere'",
@@ -89,9 +104,13 @@ def test_problems_across_files_come_together(tmp_path: Path) -> None:
 
 
 def test_impossible_date_is_rejected(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", "entries:\n" + GOOD_ENTRY.format(id="x") + (
-        "    dates:\n      - {date: '2021-02-30', label: {th: วัน, en: day}}\n"
-    ))
+    write(
+        tmp_path,
+        "a.yaml",
+        "entries:\n"
+        + GOOD_ENTRY.format(id="x")
+        + ("    dates:\n      - {date: '2021-02-30', label: {th: วัน, en: day}}\n"),
+    )
     (problem,) = problems_of(tmp_path)
     assert "dates[0].date" in problem and "day is out of range" in problem
 
@@ -102,7 +121,10 @@ def test_missing_or_empty_directory(tmp_path: Path) -> None:
 
 
 def test_same_example_under_two_intents_is_a_contradiction(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", """\
+    write(
+        tmp_path,
+        "a.yaml",
+        """\
 intents:
   greet:
     description: hello
@@ -112,7 +134,8 @@ intents:
     examples:
       - บาย
       - สวัสดี
-""")
+""",
+    )
     with pytest.raises(KnowledgeError) as caught:
         load_training_data(tmp_path)
     assert [str(p) for p in caught.value.problems] == [

@@ -74,7 +74,10 @@ def test_pipeline_refuses_to_predict_before_fit() -> None:
 
 def test_pipeline_is_a_clonable_estimator(tiny_bot: Bot) -> None:
     fresh = clone(tiny_bot.pipeline)
-    assert fresh.get_params()["clf__estimator__C"] == tiny_bot.pipeline.get_params()["clf__estimator__C"]
+    assert (
+        fresh.get_params()["clf__estimator__C"]
+        == tiny_bot.pipeline.get_params()["clf__estimator__C"]
+    )
     with pytest.raises(NotFittedError):
         fresh.predict(["สวัสดี"])
 
