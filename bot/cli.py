@@ -9,13 +9,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
 from bot import __version__
 from bot.config import PACKAGE_PARENT, Settings
-from bot.domain import Context, Reply
+from bot.core import Bot
+from bot.domain import Context, Knowledge, Reply, TrainingData
 from bot.errors import KnowledgeError
 
 DEFAULT_TEST_FILE = PACKAGE_PARENT / "tests" / "data" / "heldout.yaml"
@@ -25,14 +25,20 @@ def load_settings() -> Settings:
     return Settings()
 
 
-def load_bot_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.service import load_bot
+def load_files_or_exit(settings: Settings) -> tuple[Knowledge, TrainingData]:
+    """Knowledge and training data, or every problem on stderr and exit status 1."""
+    from bot.files import load_all
 
     try:
-        return load_bot(settings)
+        return load_all(settings.knowledge_dir, settings.intents_dir)
     except KnowledgeError as error:
         report_problems(error)
         sys.exit(1)
+
+
+def load_bot_or_exit(settings: Settings) -> Bot:
+    knowledge, training = load_files_or_exit(settings)
+    return Bot.train(knowledge, training, engine=settings.tokenizer_engine)
 
 
 def report_problems(error: KnowledgeError) -> None:
@@ -116,14 +122,7 @@ def validate() -> None:
     Example:
       KNOWLEDGE_DIR=./my-edit smartcity-bot validate
     """
-    from bot.files import load_all
-
-    settings = load_settings()
-    try:
-        knowledge, training = load_all(settings.knowledge_dir, settings.intents_dir)
-    except KnowledgeError as error:
-        report_problems(error)
-        sys.exit(1)
+    knowledge, training = load_files_or_exit(load_settings())
     click.secho(
         f"OK: {len(knowledge.entries)} knowledge entries, {len(training.examples)} examples "
         f"of {len(training.intents)} intents (version {knowledge.version}:{training.version})",
@@ -158,17 +157,10 @@ def evaluate(test_file: Path, folds: int, out: Path) -> None:
     from tqdm import tqdm
 
     from bot import evaluate as ev
-    from bot.files import load_all
     from bot.report import write_report
 
     settings = load_settings()
-    try:
-        knowledge, training = load_all(settings.knowledge_dir, settings.intents_dir)
-    except KnowledgeError as error:
-        report_problems(error)
-        sys.exit(1)
-    from bot.core import Bot
-
+    knowledge, training = load_files_or_exit(settings)
     bot = Bot.train(knowledge, training, engine=settings.tokenizer_engine)
 
     def progress(label: str):  # type: ignore[no-untyped-def]
@@ -180,10 +172,6 @@ def evaluate(test_file: Path, folds: int, out: Path) -> None:
     summary = write_report(out, intents=intents, held_out=held_out, cases=cases)
     click.echo(summary)
     click.echo(f"Report written to {out}/report.md, report.json and confusion.png")
-
-
-def dump(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 if __name__ == "__main__":
