@@ -112,3 +112,28 @@ def test_unconfirmed_facts_are_flagged(real: tuple[Knowledge, TrainingData]) -> 
     assert not csco.requirements  # no fee, length or eligibility stated as fact
     assert knowledge.get("ieat-nia-mou").unconfirmed
     assert knowledge.get("khon-kaen-3m").unconfirmed
+
+
+UNCONFIRMED_ROMANISATIONS = (
+    "Nuttapon",
+    "Nimmanphatcharin",
+    "Supakorn",
+    "Thawatchai",
+    "Aparat",
+    "Warit",
+)
+"""facts.md §10: no page confirms these English spellings, so the bot must not invent them."""
+
+
+def test_unconfirmed_romanisations_are_not_used(real: tuple[Knowledge, TrainingData]) -> None:
+    knowledge, _ = real
+    texts = [
+        text
+        for entry in knowledge.entries
+        for text in (
+            *(p.name.en for p in entry.people),
+            *(d.en for d in entry.details),
+            entry.summary.en,
+        )
+    ]
+    assert not [t for t in texts if any(name in t for name in UNCONFIRMED_ROMANISATIONS)]
