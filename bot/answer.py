@@ -103,6 +103,8 @@ AGENCIES = Text("หน่วยงานที่เกี่ยวข้อง
 MAX_RELATED_AGENCIES = 3
 UNCONFIRMED_PREFIX = Text("หมายเหตุ: ", "Note: ")
 MORE = Text("และอีก {} รายการ", "and {} more")
+FULL_COUNT = Text("ทั้งหมด {} รายการ", "{} in all")
+PARTIAL_COUNT = Text("ที่มีข้อมูล {} รายการ", "{} known so far")
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,9 @@ def render_field(intent: str, entry: Entry, knowledge: Knowledge, lang: Lang) ->
         names = [member_name(m.ref, m.name, knowledge, lang) for m in entry.members]
         if not names:
             return []
-        count = Text(f"ทั้งหมด {len(names)} รายการ", f"{len(names)} in all").in_(lang)
-        return [count, *bullets(names)]
+        partial = any(u.topic == "members" for u in entry.unconfirmed)
+        heading = PARTIAL_COUNT if partial else FULL_COUNT  # never claim a partial list is all
+        return [heading.in_(lang).format(len(names)), *bullets(names)]
     if intent == "requirements":
         return bullets([t.in_(lang) for t in entry.requirements])
     if intent in LINK_KINDS_FOR:

@@ -251,6 +251,7 @@ class Bot:
                 intent, sure = "what_is", True
             else:
                 intent, probability = self.answerable(seen, intent, probability, ids[0])
+            ids = self.defer(intent, ids)
             return self.answer(seen, intent, probability, ids, sure=sure, now=now)
         if top_intent in SMALLTALK_INTENTS and top_p >= self.thresholds.smalltalk:
             return Reply(
@@ -323,6 +324,11 @@ class Bot:
             if self.connected(a, b) and self.generality[a] > self.generality[b]
         }
         return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
+
+    def defer(self, intent: str, ids: Sequence[str]) -> tuple[str, ...]:
+        """Hand a question to the entry the knowledge names for it ("how many smart cities"
+        is answered by the certification, not by the general concept)."""
+        return tuple(dict.fromkeys(self.knowledge.get(i).deferred(intent) or i for i in ids))
 
     def answerable(
         self, seen: Understanding, intent: str, probability: float, entry_id: str

@@ -143,6 +143,11 @@ class Entry:
     unconfirmed: tuple[Unconfirmed, ...] = ()
     related: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
+    defer: tuple[tuple[str, str], ...] = ()
+    """(question type, entry id): that entry answers this kind of question about this one."""
+
+    def deferred(self, intent: str) -> str | None:
+        return dict(self.defer).get(intent)
 
     def names(self) -> tuple[str, ...]:
         """Every surface form that refers to this entry, for linking and the tokenizer."""

@@ -141,6 +141,7 @@ class EntryModel(Strict):
     unconfirmed: list[UnconfirmedModel] = []
     related: list[EntryId] = []
     links: list[LinkModel] = []
+    defer: dict[Literal[QUESTION_INTENTS], EntryId] = {}  # type: ignore[valid-type]
     sources: Annotated[list[Source], Field(min_length=1)]
 
     def build(self) -> Entry:
@@ -168,6 +169,7 @@ class EntryModel(Strict):
             ),
             related=tuple(self.related),
             links=tuple(Link(link.label.build(), link.url, link.kind) for link in self.links),
+            defer=tuple(self.defer.items()),
         )
 
 
@@ -298,6 +300,11 @@ def load_knowledge(directory: Path) -> Knowledge:
             if member.ref is not None and member.ref not in known:
                 problems.append(
                     located(document, (*loc, "members", number), f"unknown entry {member.ref!r}")
+                )
+        for intent, target in entry.defer:
+            if target not in known:
+                problems.append(
+                    located(document, (*loc, "defer", intent), f"unknown entry {target!r}")
                 )
         for number, related in enumerate(entry.related):
             if related not in known:

@@ -98,3 +98,13 @@ def test_suggestions_offer_what_else_is_known() -> None:
     assert suggestions[0] == "ลิงก์ ชื่อ"
     assert "ดีป้า คืออะไร" in suggestions
     assert 2 <= len(suggestions) <= 4
+
+
+def test_a_list_the_sources_call_incomplete_is_not_called_complete() -> None:
+    entry = make_entry(
+        members=(Member(name=Text("ก", "a")), Member(name=Text("ข", "b"))),
+        unconfirmed=(Unconfirmed(Text("รายชื่อยังไม่ครบ", "The list is incomplete"), "members"),),
+    )
+    text = answer_question("members", entry, Knowledge((entry,)), Lang.EN).text
+    assert "2 known so far" in text and "in all" not in text
+    assert "Note: The list is incomplete" in text

@@ -65,7 +65,7 @@ def test_chat_keeps_context_until_end_of_input() -> None:
 def test_validate_ok() -> None:
     result = run("validate")
     assert result.exit_code == 0
-    assert "OK: 7 knowledge entries" in result.output
+    assert "OK: 9 knowledge entries" in result.output
 
 
 def test_validate_lists_problems_and_exits_1(tmp_path: Path) -> None:

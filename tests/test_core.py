@@ -173,3 +173,10 @@ def test_json_shape(tiny_bot: Bot) -> None:
         "suggestions",
     }
     assert data["links"][0] == {"label": "สมัครเรียน", "url": "https://bit.ly/depa-csco"}
+
+
+def test_a_question_type_can_be_deferred_to_another_entry(tiny_bot: Bot) -> None:
+    reply = tiny_bot.reply("เมืองอัจฉริยะมีที่ไหนบ้าง")
+    assert reply.entities == ("pilot-cities",)
+    assert "ทั้งหมด 2 รายการ" in reply.text and "แม่เมาะ" in reply.text
+    assert tiny_bot.reply("เมืองอัจฉริยะคืออะไร").entities == ("smart-city",)

@@ -157,3 +157,18 @@ def test_load_all_reports_knowledge_and_intent_problems_together(tmp_path: Path)
         load_all(tmp_path / "knowledge", tmp_path / "intents")
     files = {problem.file for problem in caught.value.problems}
     assert files == {"a.yaml", "z.yaml"}
+
+
+def test_defer_must_name_a_question_type_and_a_known_entry(tmp_path: Path) -> None:
+    entry = GOOD_ENTRY.format(id="x") + "    defer: {members: nowhere, colour: x}\n"
+    write(tmp_path, "a.yaml", "entries:\n" + entry)
+    (problem,) = problems_of(tmp_path)
+    assert problem.startswith("a.yaml:7: entries[0] (x).defer.colour.[key]: Input should be")
+    write(
+        tmp_path,
+        "a.yaml",
+        "entries:\n" + GOOD_ENTRY.format(id="x") + "    defer: {members: nowhere}\n",
+    )
+    assert problems_of(tmp_path) == [
+        "a.yaml:7: entries[0] (x).defer.members: unknown entry 'nowhere'"
+    ]
