@@ -251,7 +251,7 @@ class Bot:
                 intent, sure = "what_is", True
             else:
                 intent, probability = self.answerable(seen, intent, probability, ids[0])
-            ids = self.defer(intent, ids)
+            ids = self.defer(intent, ids, self.asked_words(seen))
             return self.answer(seen, intent, probability, ids, sure=sure, now=now)
         if top_intent in SMALLTALK_INTENTS and top_p >= self.thresholds.smalltalk:
             return Reply(
@@ -307,7 +307,8 @@ class Bot:
         """Which entries the answer is about.
 
         Two parties named together ("วว. กับสมาคมเพื่อนชุมชน") mean the agreement between
-        them; of names that belong together ("MOU กนอ."), the most specific one is kept.
+        them; of names that belong together ("MOU กนอ.", "7 ด้านของ smart city") the most
+        specific is kept: not an umbrella entry, then the one fewer entries refer to.
         """
         if len(ids) >= 2:
             agreements = [
@@ -321,14 +322,31 @@ class Bot:
             a
             for a in ids
             for b in ids
-            if self.connected(a, b) and self.generality[a] > self.generality[b]
-        }
+            if self.connected(a, b)
+            and (self.is_umbrella(a) > self.is_umbrella(b) or (
+                self.is_umbrella(a) == self.is_umbrella(b)
+                and self.generality[a] > self.generality[b]
+            ))
+        }  # fmt: skip
         return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
 
-    def defer(self, intent: str, ids: Sequence[str]) -> tuple[str, ...]:
+    def is_umbrella(self, entry_id: str) -> bool:
+        """An entry that hands questions to others is broad: a more specific name wins."""
+        return bool(self.knowledge.get(entry_id).defer)
+
+    def defer(self, intent: str, ids: Sequence[str], asked: frozenset[str]) -> tuple[str, ...]:
         """Hand a question to the entry the knowledge names for it ("how many smart cities"
-        is answered by the certification, not by the general concept)."""
-        return tuple(dict.fromkeys(self.knowledge.get(i).deferred(intent) or i for i in ids))
+        is answered by the certification, not by the general concept), unless the entry's own
+        details match the question better ("เมืองอัจฉริยะมีกี่ประเภท")."""
+        chosen = []
+        for i in ids:
+            target = self.knowledge.get(i).deferred(intent)
+            keep = target is None or self.overlap(i, asked) > self.overlap(target, asked)
+            chosen.append(i if keep else target)
+        return tuple(dict.fromkeys(chosen))
+
+    def asked_words(self, seen: Understanding) -> frozenset[str]:
+        return content_words(self.tokenizer, " ".join(seen.residue), self.stopwords)
 
     def answerable(
         self, seen: Understanding, intent: str, probability: float, entry_id: str
@@ -348,15 +366,21 @@ class Bot:
                 break
         return intent, probability
 
+    def scored_details(self, entry_id: str, asked: frozenset[str]) -> list[tuple[int, Text]]:
+        """Each detail with the letters it shares with the question's non-stopwords, best first."""
+        scored = [(sum(map(len, asked & words)), d) for d, words in self.detail_words[entry_id]]
+        return sorted(scored, key=lambda pair: -pair[0])
+
+    def overlap(self, entry_id: str, asked: frozenset[str]) -> int:
+        return max((score for score, _ in self.scored_details(entry_id, asked)), default=0)
+
     def relevant(self, entry: Entry, asked: frozenset[str]) -> list[Text]:
-        """The entry's details sharing the most (non-stopword) letters with the question."""
-        scored = [
-            (sum(len(w) for w in asked & words), detail)
-            for detail, words in self.detail_words[entry.id]
+        """The details worth showing for this question (see MIN_DETAIL_OVERLAP)."""
+        return [
+            detail
+            for score, detail in self.scored_details(entry.id, asked)[:MAX_RELEVANT_DETAILS]
+            if score >= MIN_DETAIL_OVERLAP
         ]
-        scored = [(score, d) for score, d in scored if score >= MIN_DETAIL_OVERLAP]
-        scored.sort(key=lambda pair: -pair[0])
-        return [detail for _, detail in scored[:MAX_RELEVANT_DETAILS]]
 
     def answer(
         self,
@@ -369,7 +393,7 @@ class Bot:
         now: float,
     ) -> Reply:
         entries = [self.knowledge.get(i) for i in ids]
-        asked = content_words(self.tokenizer, " ".join(seen.residue), self.stopwords)
+        asked = self.asked_words(seen)
         parts = [
             answer.answer_question(
                 intent, entry, self.knowledge, seen.lang, relevant=self.relevant(entry, asked)
