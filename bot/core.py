@@ -178,7 +178,7 @@ class Bot:
         self.detail_words = {
             entry.id: [
                 (detail, content_words(tokenizer, f"{detail.th} {detail.en}", stopwords))
-                for detail in entry.details
+                for detail in (entry.summary, *entry.details)  # the summary may hold the fact
             ]
             for entry in knowledge.entries
         }
