@@ -308,13 +308,14 @@ class Bot:
 
         Two parties named together ("วว. กับสมาคมเพื่อนชุมชน") mean the agreement between
         them; of names that belong together ("MOU กนอ.", "7 ด้านของ smart city") the most
-        specific is kept: not an umbrella entry, then the one fewer entries refer to.
+        specific is kept (see `breadth`).
         """
         if len(ids) >= 2:
             agreements = [
                 entry.id
                 for entry in self.knowledge.entries
-                if entry.kind == "agreement" and all(self.connected(entry.id, i) for i in ids)
+                if entry.kind == "agreement"
+                and all(self.connected(entry.id, i) for i in ids if i != entry.id)
             ]
             if len(agreements) == 1:
                 return (agreements[0],)
@@ -322,17 +323,16 @@ class Bot:
             a
             for a in ids
             for b in ids
-            if self.connected(a, b)
-            and (self.is_umbrella(a) > self.is_umbrella(b) or (
-                self.is_umbrella(a) == self.is_umbrella(b)
-                and self.generality[a] > self.generality[b]
-            ))
-        }  # fmt: skip
+            if self.connected(a, b) and self.breadth(a) > self.breadth(b)
+        }
         return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
 
-    def is_umbrella(self, entry_id: str) -> bool:
-        """An entry that hands questions to others is broad: a more specific name wins."""
-        return bool(self.knowledge.get(entry_id).defer)
+    def breadth(self, entry_id: str) -> tuple[bool, bool, int]:
+        """How broad an entry is, to keep the most specific of names that belong together:
+        an entry that hands questions to others is broadest; an agreement is narrower than
+        its parties; otherwise the entry fewer entries refer to is the narrower."""
+        entry = self.knowledge.get(entry_id)
+        return (bool(entry.defer), entry.kind != "agreement", self.generality[entry_id])
 
     def defer(self, intent: str, ids: Sequence[str], asked: frozenset[str]) -> tuple[str, ...]:
         """Hand a question to the entry the knowledge names for it ("how many smart cities"

@@ -185,13 +185,16 @@ class EntityLinker:
             if any(m.start < start or m.end > end for m in inside):
                 continue  # would cut an exact name in two
             longest_inside = max((len(match_key(m.surface)[0]) for m in inside), default=0)
-            form = self.closest_form(window)
+            form = self.closest_form(window, max_edits=1 if inside else FUZZY_MAX_EDITS)
             if form is not None and len(form) > longest_inside:
                 found.append(Mention(start, end, text[start:end], self.by_form[form], exact=False))
         return found
 
-    def closest_form(self, window: str) -> str | None:
-        """The name within its allowed edit distance of `window`, if any."""
+    def closest_form(self, window: str, *, max_edits: int = FUZZY_MAX_EDITS) -> str | None:
+        """The name within its allowed edit distance of `window`, if any.
+
+        Overriding an exact name needs a closer match (`max_edits=1`): "เว็บสมาคมเพื่อนชุมชน"
+        is the association, not "วว. สมาคมเพื่อนชุมชน" two edits away."""
         candidates = [
             form
             for length in range(len(window) - FUZZY_MAX_EDITS, len(window) + FUZZY_MAX_EDITS + 1)
@@ -200,7 +203,7 @@ class EntityLinker:
         best = process.extractOne(
             window, candidates, scorer=Levenshtein.distance, score_cutoff=FUZZY_MAX_EDITS
         )
-        if best is None or best[1] > allowed_edits(best[0]):
+        if best is None or best[1] > min(allowed_edits(best[0]), max_edits):
             return None
         return best[0]
 
