@@ -346,7 +346,8 @@ class Bot:
         return tuple(dict.fromkeys(chosen))
 
     def asked_words(self, seen: Understanding) -> frozenset[str]:
-        return content_words(self.tokenizer, " ".join(seen.residue), self.stopwords)
+        """The question's own words (no names, filler or stopwords): already tokenised."""
+        return frozenset(w for w in seen.residue if is_content_word(w, self.stopwords))
 
     def answerable(
         self, seen: Understanding, intent: str, probability: float, entry_id: str
@@ -460,8 +461,11 @@ class Bot:
 
 
 def content_words(tokenize: Tokenizer, text: str, stopwords: frozenset[str]) -> frozenset[str]:
-    words = tokenize(normalise(text))
-    return frozenset(w for w in words if w not in stopwords and (w.isalnum() or len(w) > 1))
+    return frozenset(w for w in tokenize(normalise(text)) if is_content_word(w, stopwords))
+
+
+def is_content_word(word: str, stopwords: frozenset[str]) -> bool:
+    return word not in stopwords and (word.isalnum() or len(word) > 1)
 
 
 def mask_for_training(linker: EntityLinker, text: str) -> str:

@@ -13,6 +13,7 @@ from bot.understand import (
     alias_words,
     build_intent_pipeline,
     mask_mentions,
+    predict_one,
 )
 
 
@@ -88,3 +89,10 @@ def test_pipeline_probabilities_are_calibrated(tiny_bot: Bot) -> None:
     classes = list(tiny_bot.pipeline.classes_)
     assert classes[probabilities[0].argmax()] == "out_of_scope"
     assert classes[probabilities[1].argmax()] == "where"
+
+
+def test_fast_prediction_equals_scikit_learns(tiny_bot: Bot) -> None:
+    texts = ["ดูดวงวันนี้", "entity อยู่ที่ไหน", "สมัครยังไง", "hello", "", "ขอบคุณค่ะ entity"]
+    expected = tiny_bot.pipeline.predict_proba(texts)
+    for text, row in zip(texts, expected, strict=True):
+        assert predict_one(tiny_bot.pipeline, text) == pytest.approx(row, abs=1e-9)
