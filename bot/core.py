@@ -41,10 +41,12 @@ from bot.understand import (
     rank_intents,
 )
 
-MIN_DETAIL_OVERLAP = 3
-"""Letters the question and a detail must share (in words that are not stopwords) before the
-detail is shown: "ไร่" (3) is enough, a shared particle is not."""
+MIN_DETAIL_OVERLAP = 6
+"""Score (see `shared_letters`) a detail needs before it is shown: one whole 3-letter word
+("ไร่") is enough, a word found only inside a compound needs 6 letters."""
 MAX_RELEVANT_DETAILS = 1
+MIN_SHARED_WORD = 3
+"""Shorter words ("ปี", "of") occur inside too many unrelated words to count as shared."""
 RUNNER_UP_SHARE = 0.25
 """A question type the entry can answer replaces one it cannot when at least this fraction as
 likely; below that the bot says honestly that it has no such information."""
@@ -175,10 +177,18 @@ class Bot:
         self.version = f"{knowledge.version}:{training_version}".strip(":")
         stopwords = frozenset(thai_stopwords()) | ENGLISH_STOPWORDS
         self.stopwords = stopwords
-        self.detail_words = {
+        self.detail_texts = {
             entry.id: [
-                (detail, content_words(tokenizer, f"{detail.th} {detail.en}", stopwords))
+                (detail, searchable(tokenizer, f"{detail.th} {detail.en}"))
                 for detail in (entry.summary, *entry.details)  # the summary may hold the fact
+            ]
+            for entry in knowledge.entries
+        }
+        self.member_names = {
+            entry.id: [
+                (member.ref, searchable(tokenizer, " ".join(knowledge.get(member.ref).names())))
+                for member in entry.members
+                if member.ref in knowledge
             ]
             for entry in knowledge.entries
         }
@@ -266,6 +276,10 @@ class Bot:
             )
         if top_intent in QUESTION_INTENTS and fresh.entities and top_p >= self.thresholds.follow_up:
             sure = top_p >= self.thresholds.answer
+            member = self.pick_member(fresh.entities, self.asked_words(seen))
+            if member is not None:
+                intent, probability = self.answerable(seen, top_intent, top_p, member)
+                return self.answer(seen, intent, probability, (member,), sure=sure, now=now)
             return self.answer(seen, top_intent, top_p, fresh.entities, sure=sure, now=now)
         if top_intent in QUESTION_INTENTS and top_p >= self.thresholds.answer:
             return self.refuse(seen, previous, answer.NEED_TOPIC)
@@ -327,6 +341,17 @@ class Bot:
         }
         return tuple(i for i in ids if i not in general)[:MAX_ENTITIES_PER_ANSWER]
 
+    def pick_member(self, ids: Sequence[str], asked: frozenset[str]) -> str | None:
+        """The one item of the previous topic's list that the question names a part of
+        ("ข้อที่เกี่ยวกับพลังงาน…" after the 7 Smarts is Smart Energy)."""
+        found = {
+            ref
+            for i in ids
+            for ref, names in self.member_names[i]
+            if shared_letters(asked, names) >= MIN_DETAIL_OVERLAP
+        }
+        return found.pop() if len(found) == 1 else None
+
     def breadth(self, entry_id: str) -> tuple[bool, bool, int]:
         """How broad an entry is, to keep the most specific of names that belong together:
         an entry that hands questions to others is broadest; an agreement is narrower than
@@ -369,7 +394,7 @@ class Bot:
 
     def scored_details(self, entry_id: str, asked: frozenset[str]) -> list[tuple[int, Text]]:
         """Each detail with the letters it shares with the question's non-stopwords, best first."""
-        scored = [(sum(map(len, asked & words)), d) for d, words in self.detail_words[entry_id]]
+        scored = [(shared_letters(asked, text), d) for d, text in self.detail_texts[entry_id]]
         return sorted(scored, key=lambda pair: -pair[0])
 
     def overlap(self, entry_id: str, asked: frozenset[str]) -> int:
@@ -460,8 +485,27 @@ class Bot:
         )
 
 
-def content_words(tokenize: Tokenizer, text: str, stopwords: frozenset[str]) -> frozenset[str]:
-    return frozenset(w for w in tokenize(normalise(text)) if is_content_word(w, stopwords))
+@dataclass(frozen=True)
+class Searchable:
+    """A text prepared for comparing with a question's words."""
+
+    text: str
+    words: frozenset[str]
+
+
+def searchable(tokenize: Tokenizer, text: str) -> Searchable:
+    normalised = normalise(text)
+    return Searchable(normalised, frozenset(tokenize(normalised)))
+
+
+def shared_letters(asked: frozenset[str], target: Searchable) -> int:
+    """Letters of the question's words found in `target`: a whole word counts double, a word
+    inside a compound ("ประชุม" in "การประชุม") once, so exact words still decide ties."""
+    return sum(
+        len(word) * (2 if word in target.words else 1)
+        for word in asked
+        if len(word) >= MIN_SHARED_WORD and word in target.text
+    )
 
 
 def is_content_word(word: str, stopwords: frozenset[str]) -> bool:

@@ -180,3 +180,20 @@ def test_a_question_type_can_be_deferred_to_another_entry(tiny_bot: Bot) -> None
     assert reply.entities == ("pilot-cities",)
     assert "ทั้งหมด 2 รายการ" in reply.text and "แม่เมาะ" in reply.text
     assert tiny_bot.reply("เมืองอัจฉริยะคืออะไร").entities == ("smart-city",)
+
+
+def test_follow_up_can_pick_one_item_of_the_previous_list(tiny_bot: Bot) -> None:
+    first = tiny_bot.reply("เมืองนำร่องมีที่ไหนบ้าง", now=0.0)
+    assert first.entities == ("pilot-cities",)
+    second = tiny_bot.reply("อันที่เป็นเมืองน่าอยู่ อยู่จังหวัดอะไร", first.context, now=5.0)
+    assert second.entities == ("mae-mo",)  # "เมืองน่าอยู่" is part of แม่เมาะเมืองน่าอยู่
+    assert "ลำปาง" in second.text
+
+
+def test_question_words_find_details_inside_compound_words(tiny_bot: Bot) -> None:
+    from bot.core import searchable, shared_letters
+
+    target = searchable(tiny_bot.tokenizer, "การประชุมจัดที่อาคารดีป้า")
+    assert shared_letters(frozenset({"ประชุม"}), target) == len("ประชุม")
+    assert shared_letters(frozenset({"อาคาร"}), target) == 2 * len("อาคาร")  # a whole word
+    assert shared_letters(frozenset({"ปี"}), target) == 0  # too short to count
