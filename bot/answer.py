@@ -166,16 +166,16 @@ def render_field(intent: str, entry: Entry, knowledge: Knowledge, lang: Lang) ->
             people.append(AGENCIES.in_(lang) + ", ".join(agencies[:MAX_RELATED_AGENCIES]))
         return people
     if intent == "goal":
-        return bullets([t.in_(lang) for t in entry.focus])
+        return bullets([t.in_(lang) for t in entry.focus], lang)
     if intent == "members":
         names = [member_name(m.ref, m.name, knowledge, lang) for m in entry.members]
         if not names:
             return []
         partial = any(u.topic == "members" for u in entry.unconfirmed)
         heading = PARTIAL_COUNT if partial else FULL_COUNT  # never claim a partial list is all
-        return [heading.in_(lang).format(len(names)), *bullets(names)]
+        return [heading.in_(lang).format(len(names)), *bullets(names, lang)]
     if intent == "requirements":
-        return bullets([t.in_(lang) for t in entry.requirements])
+        return bullets([t.in_(lang) for t in entry.requirements], lang)
     if intent in LINK_KINDS_FOR:
         return [entry.location.in_(lang)] if intent == "contact" and entry.location else []
     raise ValueError(f"not a question intent: {intent!r}")
@@ -201,12 +201,10 @@ def member_name(ref: str | None, name: Text | None, knowledge: Knowledge, lang: 
     return name.in_(lang)
 
 
-def bullets(items: Sequence[str]) -> list[str]:
+def bullets(items: Sequence[str], lang: Lang) -> list[str]:
     shown = [BULLET + item for item in items[:MAX_LIST_ITEMS]]
     if len(items) > MAX_LIST_ITEMS:
-        shown.append(
-            MORE.in_(Lang.EN if items[0].isascii() else Lang.TH).format(len(items) - MAX_LIST_ITEMS)
-        )
+        shown.append(MORE.in_(lang).format(len(items) - MAX_LIST_ITEMS))
     return shown
 
 

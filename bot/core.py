@@ -51,85 +51,16 @@ RUNNER_UP_SHARE = 0.25
 """A question type the entry can answer replaces one it cannot when at least this fraction as
 likely; below that the bot says honestly that it has no such information."""
 FILLER_WORDS = frozenset(
-    [
-        "ครับ",
-        "คับ",
-        "ค่ะ",
-        "คะ",
-        "ค่า",
-        "คร้าบ",
-        "จ้า",
-        "จ้ะ",
-        "นะ",
-        "น้า",
-        "หน่อย",
-        "ด้วย",
-        "อ่ะ",
-        "อะ",
-        "ล่ะ",
-        "หล่ะ",
-        "ละ",
-        "ล่ะคะ",
-        "ล่ะครับ",
-        "?",
-        "!",
-        ".",
-        ",",
-        "...",
-        "please",
-        "pls",
-        "na",
-        "ka",
-        "krub",
-    ]
+    "ครับ คับ ค่ะ คะ ค่า คร้าบ จ้า จ้ะ นะ น้า หน่อย ด้วย อ่ะ อะ ล่ะ หล่ะ ละ ล่ะคะ ล่ะครับ "
+    "? ! . , ... please pls na ka krub".split()
 )
 """Words that carry no question: a message of a name plus these asks "what is it?"."""
-FOLLOW_UP_WORDS = frozenset(["แล้ว", "และ", "ส่วน", "กับ", "what", "about", "how", "and", "then"])
+FOLLOW_UP_WORDS = frozenset("แล้ว และ ส่วน กับ what about how and then".split())
 """Words that turn a bare name into "the same question about this one" ("แล้วภูเก็ตล่ะ")."""
 MAX_ENTITIES_PER_ANSWER = 3
 ENGLISH_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "when",
-        "where",
-        "why",
-        "how",
-        "does",
-        "do",
-        "did",
-        "it",
-        "its",
-        "this",
-        "that",
-        "there",
-        "their",
-        "they",
-        "much",
-        "many",
-    ]
+    "a an the is are was were be been of in on at to for from by with and or what which who "
+    "whom when where why how does do did it its this that there their they much many".split()
 )
 
 
@@ -143,6 +74,8 @@ class Understanding:
     ranking: tuple[tuple[str, float], ...]
     residue: tuple[str, ...]
     """The message's words other than names and filler."""
+    asked: frozenset[str]
+    """The residue without stopwords: what the question is about, for finding details."""
 
     def best(self, intents: Sequence[str]) -> tuple[str, float]:
         return next(((i, p) for i, p in self.ranking if i in intents), (intents[0], 0.0))
@@ -175,8 +108,7 @@ class Bot:
         self.tokenizer = tokenizer
         self.thresholds = thresholds
         self.version = f"{knowledge.version}:{training_version}".strip(":")
-        stopwords = frozenset(thai_stopwords()) | ENGLISH_STOPWORDS
-        self.stopwords = stopwords
+        self.stopwords = frozenset(thai_stopwords()) | ENGLISH_STOPWORDS
         self.detail_texts = {
             entry.id: [
                 (detail, searchable(tokenizer, f"{detail.th} {detail.en}"))
@@ -235,8 +167,9 @@ class Bot:
             for token in self.tokenizer(masked)
             if token != ENTITY_PLACEHOLDER and token not in FILLER_WORDS
         )
+        asked = frozenset(word for word in residue if is_content_word(word, self.stopwords))
         lang = Lang.EN if is_english(normalised) else Lang.TH
-        return Understanding(normalised, lang, mentions, ranking, residue)
+        return Understanding(normalised, lang, mentions, ranking, residue, asked)
 
     def reply(self, text: str, context: Context | None = None, *, now: float = 0.0) -> Reply:
         """Answer one message; pass the returned `reply.context` with the user's next message."""
@@ -261,7 +194,7 @@ class Bot:
                 intent, sure = "what_is", True
             else:
                 intent, probability = self.answerable(seen, intent, probability, ids[0])
-            ids = self.defer(intent, ids, self.asked_words(seen))
+            ids = self.defer(intent, ids, seen.asked)
             return self.answer(seen, intent, probability, ids, sure=sure, now=now)
         if top_intent in SMALLTALK_INTENTS and top_p >= self.thresholds.smalltalk:
             return Reply(
@@ -276,7 +209,7 @@ class Bot:
             )
         if top_intent in QUESTION_INTENTS and fresh.entities and top_p >= self.thresholds.follow_up:
             sure = top_p >= self.thresholds.answer
-            member = self.pick_member(fresh.entities, self.asked_words(seen))
+            member = self.pick_member(fresh.entities, seen.asked)
             if member is not None:
                 intent, probability = self.answerable(seen, top_intent, top_p, member)
                 return self.answer(seen, intent, probability, (member,), sure=sure, now=now)
@@ -370,10 +303,6 @@ class Bot:
             chosen.append(i if keep else target)
         return tuple(dict.fromkeys(chosen))
 
-    def asked_words(self, seen: Understanding) -> frozenset[str]:
-        """The question's own words (no names, filler or stopwords): already tokenised."""
-        return frozenset(w for w in seen.residue if is_content_word(w, self.stopwords))
-
     def answerable(
         self, seen: Understanding, intent: str, probability: float, entry_id: str
     ) -> tuple[str, float]:
@@ -392,21 +321,17 @@ class Bot:
                 break
         return intent, probability
 
-    def scored_details(self, entry_id: str, asked: frozenset[str]) -> list[tuple[int, Text]]:
-        """Each detail with the letters it shares with the question's non-stopwords, best first."""
-        scored = [(shared_letters(asked, text), d) for d, text in self.detail_texts[entry_id]]
-        return sorted(scored, key=lambda pair: -pair[0])
-
     def overlap(self, entry_id: str, asked: frozenset[str]) -> int:
-        return max((score for score, _ in self.scored_details(entry_id, asked)), default=0)
+        """How well the entry's best-matching detail fits the question."""
+        return max(
+            (shared_letters(asked, text) for _, text in self.detail_texts[entry_id]), default=0
+        )
 
-    def relevant(self, entry: Entry, asked: frozenset[str]) -> list[Text]:
-        """The details worth showing for this question (see MIN_DETAIL_OVERLAP)."""
-        return [
-            detail
-            for score, detail in self.scored_details(entry.id, asked)[:MAX_RELEVANT_DETAILS]
-            if score >= MIN_DETAIL_OVERLAP
-        ]
+    def relevant(self, entry_id: str, asked: frozenset[str]) -> list[Text]:
+        """The details worth showing for this question (see MIN_DETAIL_OVERLAP), best first."""
+        scored = [(shared_letters(asked, text), d) for d, text in self.detail_texts[entry_id]]
+        scored.sort(key=lambda pair: -pair[0])
+        return [d for score, d in scored[:MAX_RELEVANT_DETAILS] if score >= MIN_DETAIL_OVERLAP]
 
     def answer(
         self,
@@ -419,10 +344,13 @@ class Bot:
         now: float,
     ) -> Reply:
         entries = [self.knowledge.get(i) for i in ids]
-        asked = self.asked_words(seen)
         parts = [
             answer.answer_question(
-                intent, entry, self.knowledge, seen.lang, relevant=self.relevant(entry, asked)
+                intent,
+                entry,
+                self.knowledge,
+                seen.lang,
+                relevant=self.relevant(entry.id, seen.asked),
             )
             for entry in entries
         ]

@@ -112,7 +112,6 @@ class Mention:
     end: int
     surface: str
     candidates: tuple[str, ...]
-    exact: bool = True
 
     @property
     def ambiguous(self) -> bool:
@@ -147,23 +146,24 @@ class EntityLinker:
         """Mentions in `text` (already normalised), in order of appearance."""
         if self.pattern is None:
             return []
-        mapped, positions = match_key(text)
+        key, positions = match_key(text)
         exact = []
-        for match in self.pattern.finditer(mapped):
+        for match in self.pattern.finditer(key):
             start, end = positions[match.start()], positions[match.end() - 1] + 1
             exact.append(Mention(start, end, text[start:end], self.by_form[match.group()]))
-        fuzzy = self.find_fuzzy(text, exact=exact)
+        fuzzy = self.find_fuzzy(text, key, positions, exact=exact)
         kept = [m for m in exact if not any(f.start <= m.start and m.end <= f.end for f in fuzzy)]
         return sorted([*kept, *fuzzy], key=lambda m: m.start)
 
-    def find_fuzzy(self, text: str, *, exact: Sequence[Mention]) -> list[Mention]:
+    def find_fuzzy(
+        self, text: str, key: str, positions: list[int], *, exact: Sequence[Mention]
+    ) -> list[Mention]:
         """Compare the message's token windows, longest first, with names of similar length.
 
         A window may swallow exact matches it wholly contains when it matches a longer name:
         "คุ่มือเมืองอัจฉริยะ" is the handbook, not "เมืองอัจฉริยะ" with noise in front.
         """
         spans = token_spans(text, self.tokenizer(text))
-        key, positions = match_key(text)
         key_index = [0] * (len(text) + 1)  # text position → how many key characters precede it
         for position in positions:
             key_index[position + 1] = 1
@@ -185,10 +185,10 @@ class EntityLinker:
             inside = [m for m in exact if m.start < end and start < m.end]
             if any(m.start < start or m.end > end for m in inside):
                 continue  # would cut an exact name in two
-            longest_inside = max((len(match_key(m.surface)[0]) for m in inside), default=0)
+            longest_inside = max((key_index[m.end] - key_index[m.start] for m in inside), default=0)
             form = self.closest_form(window, max_edits=1 if inside else FUZZY_MAX_EDITS)
             if form is not None and len(form) > longest_inside:
-                found.append(Mention(start, end, text[start:end], self.by_form[form], exact=False))
+                found.append(Mention(start, end, text[start:end], self.by_form[form]))
         return found
 
     def closest_form(self, window: str, *, max_edits: int = FUZZY_MAX_EDITS) -> str | None:
