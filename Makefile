@@ -19,7 +19,7 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 run: $(INSTALLED)
-	$(VENV)/bin/smartcity-bot chat
+	$(VENV)/bin/smartcity-bot serve --host 127.0.0.1 --port 8000
 
 test: $(INSTALLED)
 	$(VENV)/bin/ruff check bot tests bench

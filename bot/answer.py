@@ -58,6 +58,31 @@ SMALLTALK = {
     ),
 }
 
+NOTICES = {
+    "welcome": Text(
+        "สวัสดีค่ะ ขอบคุณที่เพิ่มน้องเป็นเพื่อนนะคะ 😊 น้องตอบคำถามเรื่องโครงการเมืองอัจฉริยะของไทย "
+        "เช่น เมืองนำร่อง หน่วยงานอย่างดีป้า NIA กนอ. วว. และหลักสูตร CSCO "
+        "เลือกหัวข้อด้านล่างหรือพิมพ์ถามได้เลยค่ะ",
+        "Hello, and thanks for adding me! 😊 I answer questions about Thailand's smart-city "
+        "programmes. Pick a topic below or just type your question.",
+    ),
+    "group_intro": Text(
+        "สวัสดีทุกคนค่ะ 😊 น้องตอบคำถามเรื่องเมืองอัจฉริยะของไทย ในกลุ่มนี้แท็กชื่อน้อง "
+        'หรือขึ้นต้นข้อความว่า "บอท" แล้วตามด้วยคำถามได้เลยค่ะ',
+        "Hello everyone! 😊 I answer questions about Thai smart cities. In this group, mention "
+        'me or start your message with "bot", then your question.',
+    ),
+    "sticker": Text(
+        "ขอบคุณสำหรับสติกเกอร์ค่ะ 😊 อยากรู้เรื่องเมืองอัจฉริยะเรื่องไหน พิมพ์ถามได้เลยนะคะ",
+        "Thanks for the sticker! 😊 Ask me anything about Thai smart cities.",
+    ),
+    "text_only": Text(
+        "ขออภัยค่ะ ตอนนี้น้องอ่านได้เฉพาะข้อความตัวอักษร รบกวนพิมพ์คำถามแทนนะคะ 🙏",
+        "Sorry, I can only read text for now. Please type your question. 🙏",
+    ),
+}
+"""What the bot says to things that are not questions: a new friend, a group, a sticker…"""
+
 REFUSAL = Text(
     "ขออภัยค่ะ เรื่องนี้น้องยังตอบไม่ได้ 🙏 น้องตอบได้เฉพาะเรื่องโครงการเมืองอัจฉริยะของไทย ลองถามหัวข้อด้านล่างดูนะคะ",
     "Sorry, I can't answer that yet 🙏 I only know about Thailand's smart-city programmes. "
@@ -257,6 +282,10 @@ def clarify_text(entries: Sequence[Entry], lang: Lang) -> str:
     if lang is Lang.EN:
         return "Do you mean " + " or ".join(names) + "?"
     return "หมายถึง " + " หรือ ".join(names) + " คะ?"
+
+
+def notice_text(name: str, lang: Lang) -> str:
+    return NOTICES[name].in_(lang)
 
 
 def smalltalk_text(intent: str, lang: Lang) -> str:

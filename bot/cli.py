@@ -174,5 +174,62 @@ def evaluate(test_file: Path, folds: int, out: Path) -> None:
     click.echo(f"Report written to {out}/report.md, report.json and confusion.png")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, help="TCP port.")
+@click.option("--log-level", default="info", show_default=True, help="debug, info, warning…")
+def serve(host: str, port: int, log_level: str) -> None:
+    """Run the LINE webhook server (local mode with a web chat when LINE is not configured).
+
+    \b
+    Example:
+      LINE_CHANNEL_SECRET=… LINE_CHANNEL_ACCESS_TOKEN=… smartcity-bot serve --port 8000
+    """
+    import logging
+
+    import uvicorn
+
+    from bot.web import create_app
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    load_files_or_exit(settings)  # a clear list of problems instead of a failed startup
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+@main.group()
+def unanswered() -> None:
+    """Review what the bot could not answer (recorded by the server)."""
+
+
+@unanswered.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--limit", default=100, show_default=True, help="At most this many groups.")
+def unanswered_list(as_json: bool, limit: int) -> None:
+    """Unanswered questions grouped by their normalised text, most asked first.
+
+    \b
+    Example:
+      smartcity-bot unanswered list --json
+    """
+    from bot.store import Store
+
+    store = Store.connect(load_settings().database_url)
+    try:
+        groups = store.unanswered_groups(limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([g.as_dict() for g in groups], ensure_ascii=False, indent=2))
+        return
+    if not groups:
+        click.echo("No unanswered questions recorded.")
+    for group in groups:
+        seen = f"{group.first_seen:%Y-%m-%d %H:%M} – {group.last_seen:%Y-%m-%d %H:%M}"
+        click.echo(f"#{group.id:<5} ×{group.count:<4} {group.status:<8} {seen}  {group.text}")
+
+
 if __name__ == "__main__":
     main()

@@ -6,12 +6,17 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 SHARE_DIR = Path(sys.prefix) / "share" / "smartcity-bot"
 """Where `pip install` (not editable) puts knowledge/ and intents/ (pyproject data-files)."""
+
+
+def default_database_url() -> str:
+    """A SQLite file under `data/` in the working directory (the repo, with `make run`)."""
+    return f"sqlite:///{Path.cwd() / 'data' / 'smartcity-bot.sqlite3'}"
 
 
 def find_data_dir(name: str) -> Path:
@@ -36,6 +41,41 @@ class Settings(BaseSettings):
     tokenizer_engine: str = Field(
         default="nlpo3", description="PyThaiNLP word tokenizer: nlpo3 (fast) or newmm."
     )
+    line_channel_secret: SecretStr | None = Field(
+        default=None,
+        description="LINE channel secret, to verify webhook signatures. Unset: local mode.",
+    )
+    line_channel_access_token: SecretStr | None = Field(
+        default=None,
+        description="LINE channel access token, to send replies. Unset: local mode.",
+    )
+    line_api_base_url: str = Field(
+        default="https://api.line.me",
+        description="Base URL of LINE's Messaging API (tests point it at a local fake).",
+    )
+    line_api_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds one call to LINE's API may take before it counts as failed.",
+    )
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy URL of the store: a SQLite file under data/ by default, "
+        "or postgresql://user@host:port/db.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Token for the admin API and page; unset disables them."
+    )
+    user_key_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key that turns LINE user ids into stored keys; unset: generated "
+        "once and kept in the database, so every replica shares it.",
+    )
+
+    @property
+    def line_enabled(self) -> bool:
+        """Both LINE credentials are set; otherwise the server runs in local mode."""
+        return bool(self.line_channel_secret and self.line_channel_access_token)
 
 
 @lru_cache

@@ -398,6 +398,17 @@ class Bot:
             context=previous,
         )
 
+    def notice(self, name: str, lang: Lang = Lang.TH) -> Reply:
+        """A reply to something that is not a question (see `answer.NOTICES`), with topics."""
+        return Reply(
+            text=answer.notice_text(name, lang),
+            intent=None,
+            confidence=1.0,
+            status=Status.ANSWERED,
+            lang=lang,
+            suggestions=answer.default_suggestions(lang),
+        )
+
     def refuse(self, seen: Understanding, previous: Context, message: Text) -> Reply:
         intent, probability = seen.ranking[0] if seen.ranking else (None, 0.0)
         return Reply(
