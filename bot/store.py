@@ -288,6 +288,11 @@ class Store:
             entities=tuple(latest.entities),
         )
 
+    def unanswered_rows(self) -> list[Any]:
+        """Every recorded unanswered message, oldest first (for export and checks)."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(unanswered).order_by(unanswered.c.id)))
+
     def secret(self, name: str) -> str:
         """A random server secret, created once and shared by every process on this database."""
         with self.engine.begin() as connection:
