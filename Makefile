@@ -36,6 +36,7 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PYTHON) bench/speed.py
 	$(PYTHON) bench/truevoice.py
+	$(PYTHON) bench/webhook_load.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -178,7 +178,10 @@ def evaluate(test_file: Path, folds: int, out: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, help="TCP port.")
 @click.option("--log-level", default="info", show_default=True, help="debug, info, warning…")
-def serve(host: str, port: int, log_level: str) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, help="Processes (each trains its own bot)."
+)
+def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the LINE webhook server (local mode with a web chat when LINE is not configured).
 
     \b
@@ -196,7 +199,11 @@ def serve(host: str, port: int, log_level: str) -> None:
     )
     settings = load_settings()
     load_files_or_exit(settings)  # a clear list of problems instead of a failed startup
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    if workers > 1:  # each worker process builds its app from the same environment
+        uvicorn.run("bot.web:create_app", factory=True, host=host, port=port,
+                    log_level=log_level, workers=workers)  # fmt: skip
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
 @main.group()

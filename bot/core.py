@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pythainlp.corpus import thai_stopwords
 from sklearn.pipeline import Pipeline
@@ -58,6 +59,9 @@ FILLER_WORDS = frozenset(
 FOLLOW_UP_WORDS = frozenset("แล้ว และ ส่วน กับ what about how and then".split())
 """Words that turn a bare name into "the same question about this one" ("แล้วภูเก็ตล่ะ")."""
 MAX_ENTITIES_PER_ANSWER = 3
+UNDERSTOOD_CACHE_SIZE = 20_000
+"""Messages whose understanding is kept: citizens ask the same short questions again and
+again, and understanding is most of the cost of a reply (a few MB at most)."""
 ENGLISH_STOPWORDS = frozenset(
     "a an the is are was were be been of in on at to for from by with and or what which who "
     "whom when where why how does do did it its this that there their they much many".split()
@@ -129,6 +133,7 @@ class Bot:
             for entry in knowledge.entries
             for target in {*entry.related, *(m.ref for m in entry.members if m.ref)}
         )
+        self.understand = lru_cache(maxsize=UNDERSTOOD_CACHE_SIZE)(self.understand_text)
 
     @classmethod
     def train(
@@ -157,7 +162,8 @@ class Bot:
             training_version=training.version,
         )
 
-    def understand(self, text: str) -> Understanding:
+    def understand_text(self, text: str) -> Understanding:
+        """Normalise, link names and rank intents; pure, so `self.understand` caches it."""
         normalised = normalise(text)
         mentions = tuple(self.linker.find(normalised))
         masked = mask_mentions(normalised, mentions)

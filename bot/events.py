@@ -12,11 +12,13 @@ import hmac
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from linebot.v3.messaging import Message
 from linebot.v3.webhooks import (
     AudioMessageContent,
     Event,
@@ -37,10 +39,11 @@ from linebot.v3.webhooks import (
 
 from bot.core import Bot
 from bot.domain import Context, Reply, Status
-from bot.line import LineSender, render_reply, render_text
+from bot.line import LineSender, Renderer, messages_json, render_text
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WAKE_WORDS = ("น้องบอท", "บอท", "bot")
 """In a group, a message that starts with one of these is addressed to the bot."""
@@ -81,15 +84,24 @@ class UserKeys:
         return self.key("user", user)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
-    """What handling an event needs; `bot` is replaced as a whole when knowledge reloads."""
+    """What handling an event needs. A reload builds a new one, so an event in flight keeps
+    the bot and renderer it started with."""
 
     bot: Bot
+    renderer: Renderer
     store: Store
+    db: Executor
+    """Runs the store's blocking calls: one thread for SQLite (one writer at a time, instead
+    of writers waiting on its lock), a pool for PostgreSQL."""
     keys: UserKeys
     sender: LineSender | None = None
     context_age: timedelta = timedelta(minutes=10)
+
+    async def in_db(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.db, partial(call, *args, **kwargs))
 
 
 def addressed_text(message: TextMessageContent, source: Source | None) -> str | None:
@@ -158,42 +170,42 @@ async def process_event(runtime: Runtime, event: Event) -> None:
         return
     event_id = getattr(event, "webhook_event_id", None)
     now = datetime.now(UTC)
-    if event_id and not await asyncio.to_thread(runtime.store.claim_event, event_id, now=now):
+    if event_id and not await runtime.in_db(runtime.store.claim_event, event_id, now=now):
         log.info("event %s already handled: redelivery ignored", event_id)
         return
-    bot = runtime.bot  # one knowledge version for the whole event, even if a reload lands
+    bot, render = runtime.bot, runtime.renderer
     if isinstance(event, MessageEvent):
         message = event.message
         if isinstance(message, TextMessageContent):
             question = addressed_text(message, event.source)
             if question is not None:
-                await answer(runtime, bot, event, question)
+                await answer(runtime, event, question)
         elif isinstance(message, StickerMessageContent):
-            await send(runtime, event, render_reply(bot.notice("sticker"), bot.knowledge))
+            await send(runtime, event, render(bot.notice("sticker")))
         elif isinstance(message, MEDIA):
-            await send(runtime, event, render_reply(bot.notice("text_only"), bot.knowledge))
+            await send(runtime, event, render(bot.notice("text_only")))
         else:
             log.info("ignored message type %s", getattr(message, "type", "?"))
     elif isinstance(event, FollowEvent):
-        await send(runtime, event, render_reply(bot.notice("welcome"), bot.knowledge))
+        await send(runtime, event, render(bot.notice("welcome")))
     elif isinstance(event, JoinEvent):
-        await send(runtime, event, render_text(bot.notice("group_intro").text))
+        await send(runtime, event, messages_json(render_text(bot.notice("group_intro").text)))
     elif isinstance(event, PostbackEvent):
         question = parse_qs(event.postback.data or "").get(ASK, [""])[0].strip()
         if question:
-            await answer(runtime, bot, event, question)
+            await answer(runtime, event, question)
         else:
             log.info("ignored postback with data %r", (event.postback.data or "")[:100])
     else:
         log.info("ignored event type %s", getattr(event, "type", type(event).__name__))
 
 
-async def answer(runtime: Runtime, bot: Bot, event: Event, question: str) -> None:
-    reply = await take_turn(runtime, bot, runtime.keys.for_source(event.source), question)
-    await send(runtime, event, render_reply(reply, bot.knowledge))
+async def answer(runtime: Runtime, event: Event, question: str) -> None:
+    reply = await take_turn(runtime, runtime.keys.for_source(event.source), question)
+    await send(runtime, event, runtime.renderer(reply))
 
 
-async def take_turn(runtime: Runtime, bot: Bot, user_key: str, question: str) -> Reply:
+async def take_turn(runtime: Runtime, user_key: str, question: str) -> Reply:
     """One question in a conversation: its context in, the answer out, unanswered ones logged.
 
     Shared by LINE and the local web chat; the log is written before any reply is sent, so
@@ -201,22 +213,27 @@ async def take_turn(runtime: Runtime, bot: Bot, user_key: str, question: str) ->
     """
     now = datetime.now(UTC)
     store = runtime.store
-    context = await asyncio.to_thread(
+    context = await runtime.in_db(
         store.load_context, user_key, now=now, max_age=runtime.context_age
     )
-    reply = bot.reply(question, context, now=time.time())
+    reply = runtime.bot.reply(question, context, now=time.time())
 
-    def remember() -> None:
-        if reply.context != (context or Context()):
-            store.save_context(user_key, reply.context, now=now)
-        if reply.status is Status.UNANSWERED:
-            store.record_unanswered(user_key, question, reply, now=now)
-
-    await asyncio.to_thread(remember)
+    changed = reply.context != (context or Context())
+    unanswered = reply.status is Status.UNANSWERED
+    if changed or unanswered:
+        await runtime.in_db(
+            store.save_turn,
+            user_key,
+            now=now,
+            context=reply.context if changed else None,
+            unanswered_text=question,
+            unanswered_reply=reply if unanswered else None,
+        )
     return reply
 
 
-async def send(runtime: Runtime, event: Event, messages: list[Message]) -> None:
+async def send(runtime: Runtime, event: Event, messages: str) -> None:
+    """Reply with `messages` (JSON, see `line.messages_json`) if LINE gave a reply token."""
     token = getattr(event, "reply_token", None)
     if runtime.sender is None or not token:
         return

@@ -224,25 +224,44 @@ class Store:
         return context_from_json(row.context)
 
     def save_context(self, user_key: str, context: Context, *, now: datetime) -> None:
-        values = {"user_key": user_key, "context": context_to_json(context), "updated_at": now}
-        with self.engine.begin() as connection:
-            connection.execute(self.upsert(conversations, values, key="user_key"))
+        self.save_turn(user_key, context=context, now=now)
 
-    def record_unanswered(self, user_key: str, text: str, reply: Reply, *, now: datetime) -> int:
+    def record_unanswered(self, user_key: str, text: str, reply: Reply, *, now: datetime) -> None:
+        self.save_turn(user_key, unanswered_text=text, unanswered_reply=reply, now=now)
+
+    def save_turn(
+        self,
+        user_key: str,
+        *,
+        now: datetime,
+        context: Context | None = None,
+        unanswered_text: str = "",
+        unanswered_reply: Reply | None = None,
+    ) -> None:
+        """What one turn leaves behind, in one transaction: the new context, and the
+        question if it went unanswered."""
         with self.engine.begin() as connection:
-            result = connection.execute(
-                insert(unanswered).values(
-                    user_key=user_key,
-                    text=text,
-                    normalised=reply.normalised or text,
-                    intent=reply.intent,
-                    confidence=reply.confidence,
-                    entities=list(reply.entities),
-                    status="new",
-                    created_at=now,
+            if context is not None:
+                values = {
+                    "user_key": user_key,
+                    "context": context_to_json(context),
+                    "updated_at": now,
+                }
+                connection.execute(self.upsert(conversations, values, key="user_key"))
+            if unanswered_reply is not None:
+                reply = unanswered_reply
+                connection.execute(
+                    insert(unanswered).values(
+                        user_key=user_key,
+                        text=unanswered_text,
+                        normalised=reply.normalised or unanswered_text,
+                        intent=reply.intent,
+                        confidence=reply.confidence,
+                        entities=list(reply.entities),
+                        status="new",
+                        created_at=now,
+                    )
                 )
-            )
-            return int(result.inserted_primary_key[0])
 
     def unanswered_groups(self, *, limit: int = 100) -> list[UnansweredGroup]:
         """Unanswered messages grouped by normalised text, most asked first."""

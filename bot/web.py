@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,14 @@ from bot import __version__
 from bot.config import Settings, get_settings
 from bot.errors import KnowledgeError
 from bot.events import Dispatcher, Runtime, UserKeys, take_turn
-from bot.line import MAX_BODY_BYTES, LineSender, PayloadError, SignatureError, parse_webhook
+from bot.line import (
+    MAX_BODY_BYTES,
+    LineSender,
+    PayloadError,
+    Renderer,
+    SignatureError,
+    parse_webhook,
+)
 from bot.service import load_bot
 from bot.store import Store
 
@@ -32,6 +40,8 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PRUNE_EVERY_SECONDS = 600
+DB_THREADS = 8
+"""Threads for PostgreSQL calls; the store's connection pool (10 + 10) is larger."""
 DRAIN_SECONDS = 10.0
 """At shutdown, how long events in flight may take to finish their replies."""
 LOCAL_MODE = (
@@ -76,9 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.parser = None
             log.warning(LOCAL_MODE)
         context_age = timedelta(seconds=bot.thresholds.context_seconds)
+        db = ThreadPoolExecutor(1 if store.dialect == "sqlite" else DB_THREADS, "store")
         app.state.runtime = Runtime(
-            bot=bot, store=store, keys=UserKeys(secret.encode()), sender=sender,
-            context_age=context_age,
+            bot=bot, renderer=Renderer(bot.knowledge), store=store, db=db,
+            keys=UserKeys(secret.encode()), sender=sender, context_age=context_age,
         )  # fmt: skip
         app.state.dispatcher = Dispatcher(lambda: app.state.runtime)
         app.state.loaded_at = datetime.now(UTC)
@@ -94,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.dispatcher.drain(DRAIN_SECONDS)
             if sender is not None:
                 await sender.close()
+            db.shutdown()
             store.close()
 
     app = FastAPI(title="smartcity-bot", version=__version__, lifespan=lifespan)
@@ -120,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz(request: Request) -> dict[str, Any]:
         runtime: Runtime = request.app.state.runtime
         try:
-            await asyncio.to_thread(runtime.store.ping)
+            await runtime.in_db(runtime.store.ping)
             database = "ok"
         except Exception as error:  # report, don't fail: the bot still answers without it
             database = f"unreachable: {type(error).__name__}"
@@ -150,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"error": "the web chat runs in local mode only"}, 404)
         runtime: Runtime = request.app.state.runtime
         user_key = runtime.keys.key("web", message.session)
-        reply = await take_turn(runtime, runtime.bot, user_key, message.text)
+        reply = await take_turn(runtime, user_key, message.text)
         return JSONResponse(reply.as_dict())
 
     return app
