@@ -198,12 +198,13 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings()
-    load_files_or_exit(settings)  # a clear list of problems instead of a failed startup
-    if workers > 1:  # each worker process builds its app from the same environment
+    if workers > 1:  # each worker process builds its app (and bot) from the same environment
+        load_files_or_exit(settings)  # a clear list of problems instead of failed workers
         uvicorn.run("bot.web:create_app", factory=True, host=host, port=port,
                     log_level=log_level, workers=workers)  # fmt: skip
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        app = create_app(settings, bot=load_bot_or_exit(settings))
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
 @main.group()

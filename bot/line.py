@@ -14,9 +14,8 @@ import random
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
 
 import aiohttp
 from linebot.v3 import WebhookParser
@@ -39,7 +38,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.webhooks import Event
 
-from bot.domain import Entry, Knowledge, Lang, Link, Reply
+from bot.domain import Context, Entry, Knowledge, Lang, Link, Reply
 
 log = logging.getLogger(__name__)
 
@@ -285,17 +284,13 @@ class Renderer:
 
     def __init__(self, knowledge: Knowledge, cache_size: int = 4096) -> None:
         self.knowledge = knowledge
-        self.rendered = lru_cache(maxsize=cache_size)(self.render_key)
+        self.rendered = lru_cache(maxsize=cache_size)(self.render)
 
     def __call__(self, reply: Reply) -> str:
-        key = (reply.text, reply.intent, reply.status, reply.lang, reply.entities,
-               reply.links, reply.suggestions)  # fmt: skip
-        return self.rendered(key)
+        """Rendering ignores confidence, normalised text and context: drop them from the key."""
+        return self.rendered(replace(reply, confidence=1.0, normalised="", context=Context()))
 
-    def render_key(self, key: tuple[Any, ...]) -> str:
-        text, intent, status, lang, entities, links, suggestions = key
-        reply = Reply(text=text, intent=intent, confidence=1.0, status=status, lang=lang,
-                      entities=entities, links=links, suggestions=suggestions)  # fmt: skip
+    def render(self, reply: Reply) -> str:
         return messages_json(render_reply(reply, self.knowledge))
 
 

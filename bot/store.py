@@ -223,12 +223,6 @@ class Store:
             return None
         return context_from_json(row.context)
 
-    def save_context(self, user_key: str, context: Context, *, now: datetime) -> None:
-        self.save_turn(user_key, context=context, now=now)
-
-    def record_unanswered(self, user_key: str, text: str, reply: Reply, *, now: datetime) -> None:
-        self.save_turn(user_key, unanswered_text=text, unanswered_reply=reply, now=now)
-
     def save_turn(
         self,
         user_key: str,

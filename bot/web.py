@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from bot import __version__
 from bot.config import Settings, get_settings
+from bot.core import Bot
 from bot.errors import KnowledgeError
 from bot.events import Dispatcher, Runtime, UserKeys, take_turn
 from bot.line import (
@@ -55,14 +56,14 @@ class ChatRequest(BaseModel):
     session: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the bot is trained and the database opened when it starts."""
+def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> FastAPI:
+    """Build the app; the bot is trained (unless given) and the database opened at start."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            bot = await asyncio.to_thread(load_bot, settings)
+            trained = bot or await asyncio.to_thread(load_bot, settings)
         except KnowledgeError as error:
             for problem in error.problems:
                 log.error("knowledge problem: %s", problem)
@@ -85,18 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             app.state.parser = None
             log.warning(LOCAL_MODE)
-        context_age = timedelta(seconds=bot.thresholds.context_seconds)
+        context_age = timedelta(seconds=trained.thresholds.context_seconds)
         db = ThreadPoolExecutor(1 if store.dialect == "sqlite" else DB_THREADS, "store")
         app.state.runtime = Runtime(
-            bot=bot, renderer=Renderer(bot.knowledge), store=store, db=db,
+            bot=trained, renderer=Renderer(trained.knowledge), store=store, db=db,
             keys=UserKeys(secret.encode()), sender=sender, context_age=context_age,
         )  # fmt: skip
         app.state.dispatcher = Dispatcher(lambda: app.state.runtime)
         app.state.loaded_at = datetime.now(UTC)
-        pruner = asyncio.create_task(prune_periodically(store, context_age))
+        pruner = asyncio.create_task(prune_periodically(app.state.runtime))
         log.info(
             "ready: %d knowledge entries, knowledge version %s",
-            len(bot.knowledge.entries), bot.version,
+            len(trained.knowledge.entries), trained.version,
         )  # fmt: skip
         try:
             yield
@@ -183,12 +184,12 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def prune_periodically(store: Store, context_age: timedelta) -> None:
+async def prune_periodically(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
         try:
-            removed = await asyncio.to_thread(
-                store.prune, now=datetime.now(UTC), context_age=context_age
+            removed = await runtime.in_db(
+                runtime.store.prune, now=datetime.now(UTC), context_age=runtime.context_age
             )
             log.debug("pruned %d expired rows", removed)
         except Exception as error:  # the database may be restarting; try again next time

@@ -71,12 +71,12 @@ def test_concurrent_claims_from_two_connections_let_exactly_one_win(
 
 def test_context_round_trip_and_expiry(store: Store) -> None:
     context = Context(entities=("khon-kaen",), intent="goal", lang=Lang.EN, at=123.5)
-    store.save_context("u1", context, now=NOW)
+    store.save_turn("u1", context=context, now=NOW)
     assert store.load_context("u1", now=NOW + timedelta(minutes=9), max_age=TEN_MINUTES) == context
     assert store.load_context("u1", now=NOW + timedelta(minutes=11), max_age=TEN_MINUTES) is None
     assert store.load_context("u2", now=NOW, max_age=TEN_MINUTES) is None
     newer = Context(entities=("mae-mo",), intent="goal", at=200.0)
-    store.save_context("u1", newer, now=NOW)
+    store.save_turn("u1", context=newer, now=NOW)
     assert store.load_context("u1", now=NOW, max_age=TEN_MINUTES) == newer
 
 
@@ -84,8 +84,11 @@ def test_unanswered_grouped_by_normalised_text(store: Store) -> None:
     for minute, (text, normalised) in enumerate(
         [("ดูดวง", "ดูดวง"), ("ดูดวงงงง", "ดูดวง"), ("ดูดวง", "ดูดวง"), ("หวยออกอะไร", "หวยออกอะไร")]
     ):
-        store.record_unanswered(
-            f"u{minute}", text, refusal(normalised), now=NOW + timedelta(minutes=minute)
+        store.save_turn(
+            f"u{minute}",
+            unanswered_text=text,
+            unanswered_reply=refusal(normalised),
+            now=NOW + timedelta(minutes=minute),
         )
     first, second = store.unanswered_groups()
     assert (first.text, first.count, second.count) == ("ดูดวง", 3, 1)
@@ -104,7 +107,9 @@ def test_concurrent_writers_lose_no_unanswered_rows(store: Store) -> None:
         for _ in range(10):
             with lock:
                 n = next(counter)
-            store.record_unanswered(f"u{n}", "ดูดวง", refusal("ดูดวง"), now=NOW)
+            store.save_turn(
+                f"u{n}", unanswered_text="ดูดวง", unanswered_reply=refusal("ดูดวง"), now=NOW
+            )
 
     at_once(6, write_ten)
     [group] = store.unanswered_groups()
@@ -125,8 +130,8 @@ def test_secret_is_created_once_and_shared(store: Store, database_url: str) -> N
 def test_prune_forgets_old_events_and_contexts(store: Store) -> None:
     store.claim_event("old", now=NOW - EVENT_MEMORY - timedelta(minutes=1))
     store.claim_event("recent", now=NOW)
-    store.save_context("stale", Context(), now=NOW - timedelta(hours=1))
-    store.save_context("fresh", Context(intent="goal"), now=NOW)
+    store.save_turn("stale", context=Context(), now=NOW - timedelta(hours=1))
+    store.save_turn("fresh", context=Context(intent="goal"), now=NOW)
     assert store.prune(now=NOW, context_age=TEN_MINUTES) == 2
     assert store.claim_event("old", now=NOW), "an event id past its memory may be claimed again"
     assert not store.claim_event("recent", now=NOW)
