@@ -222,11 +222,12 @@ def unanswered_list(as_json: bool, limit: int) -> None:
     Example:
       smartcity-bot unanswered list --json
     """
+    from bot.review import group_messages
     from bot.store import Store
 
     store = Store.connect(load_settings().database_url)
     try:
-        groups = store.unanswered_groups(limit=limit)
+        groups = group_messages(store.logged())[:limit]
     finally:
         store.close()
     if as_json:

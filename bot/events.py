@@ -10,9 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -38,9 +36,10 @@ from linebot.v3.webhooks import (
 )
 
 from bot.core import Bot
-from bot.domain import Context, Reply, Status
+from bot.domain import Reply
 from bot.line import LineSender, Renderer, messages_json, render_text
-from bot.store import Store
+from bot.store import Store, Turn
+from bot.store_worker import StoreWorker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,16 +91,14 @@ class Runtime:
     bot: Bot
     renderer: Renderer
     store: Store
-    db: Executor
-    """Runs the store's blocking calls: one thread for SQLite (one writer at a time, instead
-    of writers waiting on its lock), a pool for PostgreSQL."""
+    db: StoreWorker
     keys: UserKeys
     sender: LineSender | None = None
     context_age: timedelta = timedelta(minutes=10)
 
     async def in_db(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.db, partial(call, *args, **kwargs))
+        """Run a blocking store call on the store's thread."""
+        return await self.db.call(partial(call, *args, **kwargs))
 
 
 def addressed_text(message: TextMessageContent, source: Source | None) -> str | None:
@@ -168,67 +165,79 @@ async def process_event(runtime: Runtime, event: Event) -> None:
     if getattr(event, "mode", None) == "standby":
         log.debug("standby event %s: another channel answers", event.webhook_event_id)
         return
-    event_id = getattr(event, "webhook_event_id", None)
-    now = datetime.now(UTC)
-    if event_id and not await runtime.in_db(runtime.store.claim_event, event_id, now=now):
-        log.info("event %s already handled: redelivery ignored", event_id)
+    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+        question = addressed_text(event.message, event.source)
+        if question is not None:
+            await answer(runtime, event, question)
         return
-    bot, render = runtime.bot, runtime.renderer
-    if isinstance(event, MessageEvent):
-        message = event.message
-        if isinstance(message, TextMessageContent):
-            question = addressed_text(message, event.source)
-            if question is not None:
-                await answer(runtime, event, question)
-        elif isinstance(message, StickerMessageContent):
-            await send(runtime, event, render(bot.notice("sticker")))
-        elif isinstance(message, MEDIA):
-            await send(runtime, event, render(bot.notice("text_only")))
-        else:
-            log.info("ignored message type %s", getattr(message, "type", "?"))
-    elif isinstance(event, FollowEvent):
-        await send(runtime, event, render(bot.notice("welcome")))
-    elif isinstance(event, JoinEvent):
-        await send(runtime, event, messages_json(render_text(bot.notice("group_intro").text)))
-    elif isinstance(event, PostbackEvent):
+    if isinstance(event, PostbackEvent):
         question = parse_qs(event.postback.data or "").get(ASK, [""])[0].strip()
         if question:
             await answer(runtime, event, question)
         else:
             log.info("ignored postback with data %r", (event.postback.data or "")[:100])
-    else:
+        return
+    notice = notice_for(runtime, event)
+    if notice is None:
         log.info("ignored event type %s", getattr(event, "type", type(event).__name__))
+    elif await runtime.in_db(claim, runtime.store, getattr(event, "webhook_event_id", None)):
+        await send(runtime, event, notice)
+
+
+def notice_for(runtime: Runtime, event: Event) -> str | None:
+    """The fixed reply (as LINE messages JSON) to an event that asks no question."""
+    bot, render = runtime.bot, runtime.renderer
+    if isinstance(event, FollowEvent):
+        return render(bot.notice("welcome"))
+    if isinstance(event, JoinEvent):
+        return messages_json(render_text(bot.notice("group_intro").text))
+    if isinstance(event, MessageEvent):
+        if isinstance(event.message, StickerMessageContent):
+            return render(bot.notice("sticker"))
+        if isinstance(event.message, MEDIA):
+            return render(bot.notice("text_only"))
+    return None
+
+
+def claim(store: Store, event_id: str | None) -> bool:
+    """False when this event was handled before (a redelivery); runs on the store's thread."""
+    if event_id and not store.claim_event(event_id, now=datetime.now(UTC)):
+        log.info("event %s already handled: redelivery ignored", event_id)
+        return False
+    return True
 
 
 async def answer(runtime: Runtime, event: Event, question: str) -> None:
-    reply = await take_turn(runtime, runtime.keys.for_source(event.source), question)
-    await send(runtime, event, runtime.renderer(reply))
+    user_key = runtime.keys.for_source(event.source)
+    event_id = getattr(event, "webhook_event_id", None)
+    reply = await take_turn(runtime, user_key, question, event_id=event_id)
+    if reply is not None:
+        await send(runtime, event, runtime.renderer(reply))
 
 
-async def take_turn(runtime: Runtime, user_key: str, question: str) -> Reply:
-    """One question in a conversation: its context in, the answer out, unanswered ones logged.
+async def take_turn(
+    runtime: Runtime, user_key: str, question: str, *, event_id: str | None = None
+) -> Reply | None:
+    """One question in a conversation (LINE or the local web chat); None for a redelivery.
 
-    Shared by LINE and the local web chat; the log is written before any reply is sent, so
-    it holds the question even when LINE cannot be reached.
+    Runs on the store's thread inside a transaction (shared with other turns waiting at the
+    same moment, see `store_worker`): claim the event, read the context, answer, record. The
+    record is committed before any reply is sent, so the unanswered log holds the question
+    even when LINE cannot be reached.
     """
-    now = datetime.now(UTC)
-    store = runtime.store
-    context = await runtime.in_db(
-        store.load_context, user_key, now=now, max_age=runtime.context_age
-    )
-    reply = runtime.bot.reply(question, context, now=time.time())
+    return await runtime.db.turn(partial(turn_in_db, runtime, user_key, question, event_id))
 
-    changed = reply.context != (context or Context())
-    unanswered = reply.status is Status.UNANSWERED
-    if changed or unanswered:
-        await runtime.in_db(
-            store.save_turn,
-            user_key,
-            now=now,
-            context=reply.context if changed else None,
-            unanswered_text=question,
-            unanswered_reply=reply if unanswered else None,
-        )
+
+def turn_in_db(
+    runtime: Runtime, user_key: str, question: str, event_id: str | None, turn: Turn
+) -> Reply | None:
+    now = datetime.now(UTC)
+    if event_id and not turn.claim(event_id, now=now):
+        log.info("event %s already handled: redelivery ignored", event_id)
+        return None
+    context = turn.context(user_key, now=now, max_age=runtime.context_age)
+    reply = runtime.bot.reply(question, context, now=now.timestamp())
+    turn.record(user_key, question, reply, now=now, previous=context)
     return reply
 
 

@@ -13,6 +13,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 from pythainlp.util import normalize as pythainlp_normalize
 from pythainlp.util import thai_digit_to_arabic_digit
@@ -95,20 +96,30 @@ class Tokenizer:
 @lru_cache(maxsize=8)
 def segmenter(words: frozenset[str], engine: str):  # type: ignore[no-untyped-def]
     """Build (once per word set) the engine's segment function with the extra words."""
-    from pythainlp.corpus import thai_words
-
-    vocabulary = thai_words() | words
     if engine == "newmm":
+        from pythainlp.corpus import thai_words
         from pythainlp.tokenize import newmm
         from pythainlp.util import dict_trie
 
-        trie = dict_trie(vocabulary)
+        trie = dict_trie(thai_words() | words)
         return lambda text: newmm.segment(text, custom_dict=trie)
     from pythainlp.tokenize import nlpo3
 
     name = "smartcity-" + hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest()[:16]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as handle:
-        handle.write("\n".join(sorted(vocabulary)))
+        handle.write(thai_words_text())
+        handle.write("\n" + "\n".join(sorted(words)))
         handle.flush()
         nlpo3.load_dict(handle.name, name)  # nlpo3 ignores custom_dict=; it reads a file
     return lambda text: nlpo3.segment(text, custom_dict=name)
+
+
+def thai_words_text() -> str:
+    """PyThaiNLP's word list as text, read from its file: `thai_words()` would keep a
+    62,000-string set alive for the whole process (17 MB) that nlpo3 does not need."""
+    from pythainlp.corpus import corpus_path, thai_words
+
+    path = Path(corpus_path()) / "words_th.txt"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    return "\n".join(sorted(thai_words()))

@@ -1,84 +1,59 @@
-"""The bot's database (SQLAlchemy): webhook dedupe, conversation context, the unanswered log.
+"""The bot's database (SQLAlchemy): webhook dedupe, conversation context, the unanswered log,
+message counters.
 
 SQLite by default, PostgreSQL to scale; every method is a short transaction, safe to call
 from several threads, processes or replicas at once. The methods are synchronous: the web
-adapter runs them in a worker thread.
+adapter runs them in a worker thread. The schema is in `bot.schema`; `migrate` brings any
+older database up to it at start.
 """
 
 from __future__ import annotations
 
+import fcntl
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
+    Connection,
     Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
+    bindparam,
     create_engine,
     delete,
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
-from bot.domain import Context, Lang, Reply
+from bot.domain import Context, Lang, Reply, Status
+from bot.review import OPEN, Logged
+from bot.schema import (
+    conversations,
+    message_counts,
+    processed_events,
+    server_secrets,
+    unanswered,
+)
 
 EVENT_MEMORY = timedelta(days=2)
 """LINE redelivers a failed webhook for up to about a day; remember event ids a bit longer."""
-MAX_EXAMPLES = 5
-"""Distinct original wordings shown per group of unanswered messages."""
-
-metadata = MetaData()
-
-processed_events = Table(
-    "processed_events",
-    metadata,
-    Column("event_id", String(64), primary_key=True),
-    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
-)
-
-conversations = Table(
-    "conversations",
-    metadata,
-    Column("user_key", String(64), primary_key=True),
-    Column("context", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
-)
-
-unanswered = Table(
-    "unanswered",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_key", String(64), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("normalised", Text, nullable=False, index=True),
-    Column("intent", String(64)),
-    Column("confidence", Float, nullable=False),
-    Column("entities", JSON, nullable=False),
-    Column("status", String(32), nullable=False, default="new"),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-)
-
-server_secrets = Table(
-    "server_secrets",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", String(128), nullable=False),
-)
+LOGGED = {Status.UNANSWERED: "new", Status.LOW_CONFIDENCE: "low_confidence"}
+"""Replies an operator should see, and the status they enter the unanswered log with."""
+MIGRATION_LOCK = 7_261_001
+"""PostgreSQL advisory lock id held while migrating, so replicas starting together take turns."""
+FIRST_REVISION = "0001"
+"""What a database created before migrations existed (same tables, no alembic_version) is."""
 
 
 def engine_url(database_url: str) -> str:
@@ -114,39 +89,6 @@ def create_store_engine(database_url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10)
 
 
-@dataclass(frozen=True)
-class UnansweredGroup:
-    """Messages with the same normalised text: what operators review."""
-
-    id: int
-    text: str
-    normalised: str
-    count: int
-    first_seen: datetime
-    last_seen: datetime
-    examples: tuple[str, ...]
-    status: str
-    intent: str | None
-    confidence: float
-    entities: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, object]:
-        """The shape of `smartcity-bot unanswered list --json`."""
-        return {
-            "id": self.id,
-            "text": self.text,
-            "normalised": self.normalised,
-            "count": self.count,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "examples": list(self.examples),
-            "status": self.status,
-            "intent": self.intent,
-            "confidence": round(self.confidence, 4),
-            "entities": list(self.entities),
-        }
-
-
 def utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -170,18 +112,121 @@ def context_from_json(data: dict[str, Any]) -> Context:
     )
 
 
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (Alembic, `bot/migrations/`), keeping its rows.
+
+    Replicas starting together take turns (an advisory lock on PostgreSQL, a lock file next
+    to a SQLite database); a database made before migrations existed is recognised by its
+    tables and stamped as the first revision.
+    """
+    with migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
+        config = Config()
+        config.set_main_option("script_location", "bot:migrations")
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "processed_events" in tables and "alembic_version" not in tables:
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class Statements:
+    """The hot path's statements, built once per dialect and run with bound parameters
+    (building them per call cost more than running them)."""
+
+    def __init__(self, dialect: str) -> None:
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.claim = (
+            dialect_insert(processed_events)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(processed_events.c.event_id)
+        )
+        self.context = select(conversations.c.context, conversations.c.updated_at).where(
+            conversations.c.user_key == bindparam("user_key")
+        )
+        save = dialect_insert(conversations)
+        self.save_context = save.on_conflict_do_update(
+            index_elements=["user_key"],
+            set_={"context": save.excluded.context, "updated_at": save.excluded.updated_at},
+        )
+        self.log = insert(unanswered)
+        count = dialect_insert(message_counts)
+        self.count = count.on_conflict_do_update(
+            index_elements=["day", "intent", "status"],
+            set_={"count": message_counts.c.count + count.excluded.count},
+        )
+
+
+class Turn:
+    """One conversation turn's reads and writes, in one transaction on one connection: a
+    redelivered event claims nothing and writes nothing; a failed write claims nothing."""
+
+    def __init__(self, connection: Connection, statements: Statements) -> None:
+        self.connection = connection
+        self.statements = statements
+
+    def claim(self, event_id: str, *, now: datetime) -> bool:
+        """True for the first delivery of a webhook event; the primary key settles races."""
+        values = {"event_id": event_id, "received_at": now}
+        return self.connection.execute(self.statements.claim, values).first() is not None
+
+    def context(self, user_key: str, *, now: datetime, max_age: timedelta) -> Context | None:
+        row = self.connection.execute(self.statements.context, {"user_key": user_key}).first()
+        if row is None or now - utc(row.updated_at) > max_age:
+            return None
+        return context_from_json(row.context)
+
+    def record(
+        self, user_key: str, question: str, reply: Reply, *, now: datetime, previous: Context | None
+    ) -> None:
+        """What the turn leaves behind: the new context if it changed, the question if an
+        operator should see it, and one more message in the day's counters."""
+        execute = self.connection.execute
+        if reply.context != (previous or Context()):
+            values = {"user_key": user_key, "context": context_to_json(reply.context)}
+            execute(self.statements.save_context, {**values, "updated_at": now})
+        if reply.status in LOGGED:
+            execute(self.statements.log, {
+                "user_key": user_key, "text": question,
+                "normalised": reply.normalised or question, "intent": reply.intent,
+                "confidence": reply.confidence, "entities": list(reply.entities),
+                "status": LOGGED[reply.status], "created_at": now,
+                "reply": reply.text if reply.status is Status.LOW_CONFIDENCE else None,
+            })  # fmt: skip
+        execute(self.statements.count, {
+            "day": now.date().isoformat(), "intent": reply.intent or "",
+            "status": reply.status.value, "count": 1,
+        })  # fmt: skip
+
+
 class Store:
     """All reads and writes of the bot's state; build with `Store.connect(url)`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.statements = Statements(engine.dialect.name)
 
     @classmethod
     def connect(cls, database_url: str) -> Store:
-        """Open the database and create missing tables (idempotent, safe for replicas)."""
-        store = cls(create_store_engine(database_url))
-        metadata.create_all(store.engine, checkfirst=True)
-        return store
+        """Open the database and migrate it to the current schema."""
+        engine = create_store_engine(database_url)
+        migrate(engine)
+        return cls(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -194,133 +239,97 @@ class Store:
         with self.engine.connect() as connection:
             connection.execute(select(1))
 
-    def upsert(self, table: Table, values: dict[str, Any], *, key: str) -> Any:
-        """INSERT … ON CONFLICT (key) DO UPDATE, in the dialect at hand."""
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(table).values(**values)
-        return statement.on_conflict_do_update(
-            index_elements=[key], set_={k: v for k, v in values.items() if k != key}
-        )
+    @contextmanager
+    def turn(self) -> Iterator[Turn]:
+        """A transaction for one turn; committed when the block ends, rolled back on error."""
+        with self.engine.begin() as connection:
+            yield Turn(connection, self.statements)
 
     def claim_event(self, event_id: str, *, now: datetime) -> bool:
-        """True for the first delivery of a webhook event; the primary key settles races."""
-        try:
-            with self.engine.begin() as connection:
-                statement = insert(processed_events).values(event_id=event_id, received_at=now)
-                connection.execute(statement)
-        except IntegrityError:
-            return False
-        return True
+        with self.turn() as turn:
+            return turn.claim(event_id, now=now)
 
     def load_context(self, user_key: str, *, now: datetime, max_age: timedelta) -> Context | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(conversations.c.context, conversations.c.updated_at).where(
-                    conversations.c.user_key == user_key
-                )
-            ).first()
-        if row is None or now - utc(row.updated_at) > max_age:
-            return None
-        return context_from_json(row.context)
+        with self.turn() as turn:
+            return turn.context(user_key, now=now, max_age=max_age)
 
-    def save_turn(
-        self,
-        user_key: str,
-        *,
-        now: datetime,
-        context: Context | None = None,
-        unanswered_text: str = "",
-        unanswered_reply: Reply | None = None,
-    ) -> None:
-        """What one turn leaves behind, in one transaction: the new context, and the
-        question if it went unanswered."""
-        with self.engine.begin() as connection:
-            if context is not None:
-                values = {
-                    "user_key": user_key,
-                    "context": context_to_json(context),
-                    "updated_at": now,
-                }
-                connection.execute(self.upsert(conversations, values, key="user_key"))
-            if unanswered_reply is not None:
-                reply = unanswered_reply
-                connection.execute(
-                    insert(unanswered).values(
-                        user_key=user_key,
-                        text=unanswered_text,
-                        normalised=reply.normalised or unanswered_text,
-                        intent=reply.intent,
-                        confidence=reply.confidence,
-                        entities=list(reply.entities),
-                        status="new",
-                        created_at=now,
-                    )
-                )
+    def record(
+        self, user_key: str, question: str, reply: Reply, *, now: datetime,
+        previous: Context | None = None,
+    ) -> None:  # fmt: skip
+        with self.turn() as turn:
+            turn.record(user_key, question, reply, now=now, previous=previous)
 
-    def unanswered_groups(self, *, limit: int = 100) -> list[UnansweredGroup]:
-        """Unanswered messages grouped by normalised text, most asked first."""
-        counts = (
-            select(
-                unanswered.c.normalised,
-                func.count().label("count"),
-                func.min(unanswered.c.id).label("id"),
-                func.min(unanswered.c.created_at).label("first_seen"),
-                func.max(unanswered.c.created_at).label("last_seen"),
+    def logged(self, statuses: Sequence[str] = OPEN, *, search: str = "") -> list[Logged]:
+        """Messages in the unanswered log with these statuses (and `search` in their text)."""
+        query = select(unanswered).where(unanswered.c.status.in_(statuses))
+        if search:
+            pattern = f"%{search}%"
+            query = query.where(
+                unanswered.c.text.like(pattern) | unanswered.c.normalised.like(pattern)
             )
-            .group_by(unanswered.c.normalised)
-            .order_by(func.count().desc(), func.max(unanswered.c.created_at).desc())
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(unanswered.c.id)).all()
+        return [
+            Logged(
+                id=row.id, text=row.text, normalised=row.normalised, status=row.status,
+                intent=row.intent, confidence=row.confidence, entities=tuple(row.entities),
+                created_at=utc(row.created_at), reply=row.reply,
+            )
+            for row in rows
+        ]  # fmt: skip
+
+    def review(self, message_ids: Sequence[int], *, status: str, note: str, now: datetime) -> int:
+        """Mark logged messages as promoted or ignored; the number of rows changed."""
+        statement = (
+            update(unanswered)
+            .where(unanswered.c.id.in_(list(message_ids)))
+            .values(status=status, review=note[:200], reviewed_at=now)
+        )
+        with self.engine.begin() as connection:
+            return int(connection.execute(statement).rowcount or 0)
+
+    def purge(self, *, before: datetime) -> int:
+        """Delete logged messages older than `before` (PDPA retention); the number deleted."""
+        with self.engine.begin() as connection:
+            deleted = connection.execute(delete(unanswered).where(unanswered.c.created_at < before))
+            return int(deleted.rowcount or 0)
+
+    def daily_counts(self, *, since: datetime) -> list[tuple[str, int, int]]:
+        """(day, messages, answered) per UTC day from `since` on, oldest first."""
+        answered = func.sum(message_counts.c.count).filter(
+            message_counts.c.status.in_([Status.ANSWERED.value, Status.LOW_CONFIDENCE.value])
+        )
+        query = (
+            select(message_counts.c.day, func.sum(message_counts.c.count), answered)
+            .where(message_counts.c.day >= since.date().isoformat())
+            .group_by(message_counts.c.day)
+            .order_by(message_counts.c.day)
+        )
+        with self.engine.connect() as connection:
+            return [(day, int(total), int(ok or 0)) for day, total, ok in connection.execute(query)]
+
+    def top_intents(self, *, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
+        """The most frequent intents from `since` on (questions with no intent left out)."""
+        total = func.sum(message_counts.c.count)
+        query = (
+            select(message_counts.c.intent, total)
+            .where(message_counts.c.day >= since.date().isoformat(), message_counts.c.intent != "")
+            .group_by(message_counts.c.intent)
+            .order_by(total.desc(), message_counts.c.intent)
             .limit(limit)
         )
         with self.engine.connect() as connection:
-            groups = connection.execute(counts).all()
-            rows = connection.execute(
-                select(unanswered)
-                .where(unanswered.c.normalised.in_([group.normalised for group in groups]))
-                .order_by(unanswered.c.id)
-            ).all()
-        members: dict[str, list[Any]] = {}
-        for row in rows:
-            members.setdefault(row.normalised, []).append(row)
-        return [self.group(group, members[group.normalised]) for group in groups]
-
-    @staticmethod
-    def group(summary: Any, rows: list[Any]) -> UnansweredGroup:
-        first, latest = rows[0], rows[-1]
-        examples = tuple(dict.fromkeys(row.text for row in reversed(rows)))[:MAX_EXAMPLES]
-        return UnansweredGroup(
-            id=summary.id,
-            text=first.text,
-            normalised=summary.normalised,
-            count=summary.count,
-            first_seen=utc(summary.first_seen),
-            last_seen=utc(summary.last_seen),
-            examples=examples,
-            status=latest.status,
-            intent=latest.intent,
-            confidence=latest.confidence,
-            entities=tuple(latest.entities),
-        )
-
-    def unanswered_rows(self) -> list[Any]:
-        """Every recorded unanswered message, oldest first (for export and checks)."""
-        with self.engine.connect() as connection:
-            return list(connection.execute(select(unanswered).order_by(unanswered.c.id)))
+            return [(intent, int(count)) for intent, count in connection.execute(query)]
 
     def secret(self, name: str) -> str:
         """A random server secret, created once and shared by every process on this database."""
+        statement = select(server_secrets.c.value).where(server_secrets.c.name == name)
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        create = dialect_insert(server_secrets).on_conflict_do_nothing(index_elements=["name"])
         with self.engine.begin() as connection:
-            statement = select(server_secrets.c.value).where(server_secrets.c.name == name)
-            value = connection.execute(statement).scalar()
-            if value is not None:
-                return str(value)
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(server_secrets).values(name=name, value=secrets.token_hex(32))
-                )
-        except IntegrityError:
-            pass  # another replica created it first; read theirs
-        with self.engine.connect() as connection:
+            connection.execute(create, {"name": name, "value": secrets.token_hex(32)})
+        with self.engine.connect() as connection:  # whoever created it first, everyone reads it
             return str(connection.execute(statement).scalar_one())
 
     def prune(self, *, now: datetime, context_age: timedelta) -> int:

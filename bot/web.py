@@ -7,9 +7,9 @@ LINE client) is built in the lifespan and kept on `app.state`; nothing runs at i
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,13 +36,14 @@ from bot.line import (
 )
 from bot.service import load_bot
 from bot.store import Store
+from bot.store_worker import StoreWorker
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PRUNE_EVERY_SECONDS = 600
-DB_THREADS = 8
-"""Threads for PostgreSQL calls; the store's connection pool (10 + 10) is larger."""
+DB_THREADS = 4
+"""Store threads for PostgreSQL; turns are batched, so a few keep up (pool: 10 + 10)."""
 DRAIN_SECONDS = 10.0
 """At shutdown, how long events in flight may take to finish their replies."""
 LOCAL_MODE = (
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
             app.state.parser = None
             log.warning(LOCAL_MODE)
         context_age = timedelta(seconds=trained.thresholds.context_seconds)
-        db = ThreadPoolExecutor(1 if store.dialect == "sqlite" else DB_THREADS, "store")
+        db = StoreWorker(store, 1 if store.dialect == "sqlite" else DB_THREADS)
         app.state.runtime = Runtime(
             bot=trained, renderer=Renderer(trained.knowledge), store=store, db=db,
             keys=UserKeys(secret.encode()), sender=sender, context_age=context_age,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
         app.state.dispatcher = Dispatcher(lambda: app.state.runtime)
         app.state.loaded_at = datetime.now(UTC)
         pruner = asyncio.create_task(prune_periodically(app.state.runtime))
+        gc.freeze()  # the trained model's objects live forever: keep them out of GC pauses
         log.info(
             "ready: %d knowledge entries, knowledge version %s",
             len(trained.knowledge.entries), trained.version,
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
             await app.state.dispatcher.drain(DRAIN_SECONDS)
             if sender is not None:
                 await sender.close()
-            db.shutdown()
+            db.close()
             store.close()
 
     app = FastAPI(title="smartcity-bot", version=__version__, lifespan=lifespan)
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
         runtime: Runtime = request.app.state.runtime
         user_key = runtime.keys.key("web", message.session)
         reply = await take_turn(runtime, user_key, message.text)
+        assert reply is not None, "only a redelivered LINE event has no reply"
         return JSONResponse(reply.as_dict())
 
     return app

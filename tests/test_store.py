@@ -10,6 +10,7 @@ from typing import TypeVar
 import pytest
 
 from bot.domain import Context, Lang, Reply, Status
+from bot.review import group_messages
 from bot.store import EVENT_MEMORY, Store
 
 T = TypeVar("T")
@@ -51,6 +52,12 @@ def refusal(normalised: str) -> Reply:
     )  # fmt: skip
 
 
+def answer(context: Context, status: Status = Status.ANSWERED) -> Reply:
+    return Reply(
+        text="คำตอบ", intent="goal", confidence=0.9, status=status, lang=Lang.TH, context=context
+    )
+
+
 def test_an_event_is_claimed_once(store: Store) -> None:
     assert store.claim_event("E1", now=NOW)
     assert not store.claim_event("E1", now=NOW)
@@ -71,12 +78,12 @@ def test_concurrent_claims_from_two_connections_let_exactly_one_win(
 
 def test_context_round_trip_and_expiry(store: Store) -> None:
     context = Context(entities=("khon-kaen",), intent="goal", lang=Lang.EN, at=123.5)
-    store.save_turn("u1", context=context, now=NOW)
+    store.record("u1", "q", answer(context), now=NOW)
     assert store.load_context("u1", now=NOW + timedelta(minutes=9), max_age=TEN_MINUTES) == context
     assert store.load_context("u1", now=NOW + timedelta(minutes=11), max_age=TEN_MINUTES) is None
     assert store.load_context("u2", now=NOW, max_age=TEN_MINUTES) is None
     newer = Context(entities=("mae-mo",), intent="goal", at=200.0)
-    store.save_turn("u1", context=newer, now=NOW)
+    store.record("u1", "q", answer(newer), now=NOW, previous=context)
     assert store.load_context("u1", now=NOW, max_age=TEN_MINUTES) == newer
 
 
@@ -84,19 +91,14 @@ def test_unanswered_grouped_by_normalised_text(store: Store) -> None:
     for minute, (text, normalised) in enumerate(
         [("ดูดวง", "ดูดวง"), ("ดูดวงงงง", "ดูดวง"), ("ดูดวง", "ดูดวง"), ("หวยออกอะไร", "หวยออกอะไร")]
     ):
-        store.save_turn(
-            f"u{minute}",
-            unanswered_text=text,
-            unanswered_reply=refusal(normalised),
-            now=NOW + timedelta(minutes=minute),
-        )
-    first, second = store.unanswered_groups()
+        store.record(f"u{minute}", text, refusal(normalised), now=NOW + timedelta(minutes=minute))
+    first, second = group_messages(store.logged())
     assert (first.text, first.count, second.count) == ("ดูดวง", 3, 1)
     assert first.examples == ("ดูดวง", "ดูดวงงงง")
     assert first.first_seen == NOW and first.last_seen == NOW + timedelta(minutes=2)
     assert first.status == "new" and first.entities == ("depa",)
     assert first.as_dict()["first_seen"] == NOW.isoformat()
-    assert store.unanswered_groups(limit=1) == [first]
+    assert first.message_ids == (1, 2, 3) and second.message_ids == (4,)
 
 
 def test_concurrent_writers_lose_no_unanswered_rows(store: Store) -> None:
@@ -107,14 +109,12 @@ def test_concurrent_writers_lose_no_unanswered_rows(store: Store) -> None:
         for _ in range(10):
             with lock:
                 n = next(counter)
-            store.save_turn(
-                f"u{n}", unanswered_text="ดูดวง", unanswered_reply=refusal("ดูดวง"), now=NOW
-            )
+            store.record(f"u{n}", "ดูดวง", refusal("ดูดวง"), now=NOW)
 
     at_once(6, write_ten)
-    [group] = store.unanswered_groups()
-    assert group.count == 60
-    assert len({row.id for row in store.unanswered_rows()}) == 60
+    [group] = group_messages(store.logged())
+    assert group.count == 60 and len(set(group.message_ids)) == 60
+    assert store.daily_counts(since=NOW) == [(NOW.date().isoformat(), 60, 0)]
 
 
 def test_secret_is_created_once_and_shared(store: Store, database_url: str) -> None:
@@ -130,8 +130,8 @@ def test_secret_is_created_once_and_shared(store: Store, database_url: str) -> N
 def test_prune_forgets_old_events_and_contexts(store: Store) -> None:
     store.claim_event("old", now=NOW - EVENT_MEMORY - timedelta(minutes=1))
     store.claim_event("recent", now=NOW)
-    store.save_turn("stale", context=Context(), now=NOW - timedelta(hours=1))
-    store.save_turn("fresh", context=Context(intent="goal"), now=NOW)
+    store.record("stale", "q", answer(Context(intent="x")), now=NOW - timedelta(hours=1))
+    store.record("fresh", "q", answer(Context(intent="goal")), now=NOW)
     assert store.prune(now=NOW, context_age=TEN_MINUTES) == 2
     assert store.claim_event("old", now=NOW), "an event id past its memory may be claimed again"
     assert not store.claim_event("recent", now=NOW)

@@ -17,8 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.config import Settings
+from bot.review import group_messages
+from bot.schema import unanswered
 from bot.store import Store
 from bot.web import create_app
 from tests.conftest import REPO
@@ -412,7 +415,9 @@ def test_unanswered_are_logged_even_when_line_fails(
     assert {"id", "first_seen", "last_seen", "intent", "confidence"} <= group.keys()
     store = Store.connect(database_url)
     try:
-        keys = {row.user_key for row in store.unanswered_rows() if row.text == question}
+        with store.engine.connect() as connection:
+            query = select(unanswered.c.user_key).where(unanswered.c.text == question)
+            keys = set(connection.execute(query).scalars())
     finally:
         store.close()
     assert len(keys) == 2 and not any(key.startswith("U") for key in keys), "hashed user ids"
@@ -434,6 +439,6 @@ def test_the_server_runs_on_postgresql(fake: FakeLine, postgres_url: str) -> Non
     assert "http" in json.dumps(replies(fake, follow_up)[0].body)
     store = Store.connect(postgres_url)
     try:
-        assert [g.text for g in store.unanswered_groups()] == ["ดูดวงวันนี้หน่อย"]
+        assert [g.text for g in group_messages(store.logged())] == ["ดูดวงวันนี้หน่อย"]
     finally:
         store.close()
