@@ -212,32 +212,176 @@ def unanswered() -> None:
     """Review what the bot could not answer (recorded by the server)."""
 
 
-@unanswered.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@click.option("--limit", default=100, show_default=True, help="At most this many groups.")
-def unanswered_list(as_json: bool, limit: int) -> None:
-    """Unanswered questions grouped by their normalised text, most asked first.
+STATUS_CHOICE = click.Choice(["new", "low_confidence", "promoted", "ignored", "open", "all"])
 
-    \b
-    Example:
-      smartcity-bot unanswered list --json
-    """
-    from bot.review import group_messages
+
+def statuses_for(choice: str) -> tuple[str, ...]:
+    from bot.review import OPEN, STATUSES
+
+    return {"open": OPEN, "all": STATUSES}.get(choice, (choice,))
+
+
+def open_store(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.store import Store
 
-    store = Store.connect(load_settings().database_url)
+    return Store.connect(settings.database_url)
+
+
+def grouped(settings: Settings, status: str, search: str = "") -> list:  # type: ignore[type-arg]
+    from bot.review import group_messages
+
+    store = open_store(settings)
     try:
-        groups = group_messages(store.logged())[:limit]
+        return group_messages(store.logged(statuses_for(status), search=search))
     finally:
         store.close()
+
+
+@unanswered.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option(
+    "--status", default="open", show_default=True, type=STATUS_CHOICE,
+    help="open = new and low_confidence (what still needs a look).",
+)  # fmt: skip
+@click.option("--search", default="", help="Only questions containing this text.")
+@click.option("--limit", default=100, show_default=True, help="At most this many groups.")
+def unanswered_list(as_json: bool, status: str, search: str, limit: int) -> None:
+    """Questions the bot could not answer (or answered with low confidence), similar ones
+    grouped, most asked first.
+
+    \b
+    Examples:
+      smartcity-bot unanswered list
+      smartcity-bot unanswered list --status low_confidence --json
+    """
+    groups = grouped(load_settings(), status, search)[:limit]
     if as_json:
         click.echo(json.dumps([g.as_dict() for g in groups], ensure_ascii=False, indent=2))
         return
     if not groups:
-        click.echo("No unanswered questions recorded.")
+        click.echo("No questions with that status.")
     for group in groups:
         seen = f"{group.first_seen:%Y-%m-%d %H:%M} – {group.last_seen:%Y-%m-%d %H:%M}"
-        click.echo(f"#{group.id:<5} ×{group.count:<4} {group.status:<8} {seen}  {group.text}")
+        click.echo(f"#{group.id:<5} ×{group.count:<4} {group.status:<14} {seen}  {group.text}")
+
+
+@unanswered.command("export")
+@click.option("--csv", "csv_path", required=True, type=click.Path(path_type=Path),
+              help="File to write (UTF-8 with BOM, so Excel shows Thai).")  # fmt: skip
+@click.option("--status", default="all", show_default=True, type=STATUS_CHOICE)
+def unanswered_export(csv_path: Path, status: str) -> None:
+    """Write the grouped questions to a CSV file (one row per group).
+
+    \b
+    Example:
+      smartcity-bot unanswered export --csv unanswered.csv
+    """
+    import csv
+
+    groups = grouped(load_settings(), status)
+    columns = ["id", "text", "count", "first_seen", "last_seen", "status", "intent",
+               "confidence", "entities", "examples", "reply"]  # fmt: skip
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for group in groups:
+            row = group.as_dict()
+            row["entities"] = " ".join(group.entities)
+            row["examples"] = " | ".join(group.examples)
+            writer.writerow(row)
+    click.echo(f"{len(groups)} group(s) written to {csv_path}")
+
+
+@unanswered.command("promote")
+@click.argument("group_id", type=int)
+@click.option("--intent", required=True, help="The intent the question is an example of.")
+@click.option("--entity", default=None, help="Knowledge entry id the question is about.")
+def unanswered_promote(group_id: int, intent: str, entity: str | None) -> None:
+    """Teach the bot a grouped question: add it to intents/ (and link it to an entry), then
+    mark the group promoted. Goes live on the next reload.
+
+    \b
+    Example:
+      smartcity-bot unanswered promote 42 --intent what_is --entity depa
+    """
+    from bot.operators import promote
+
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        outcome = promote(store, settings, group_id, intent=intent, entity=entity)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+    click.echo(outcome)
+    click.echo("Check with `smartcity-bot validate`, then `smartcity-bot reload`.")
+
+
+@unanswered.command("ignore")
+@click.argument("group_id", type=int)
+def unanswered_ignore(group_id: int) -> None:
+    """Mark a grouped question as not worth answering (it leaves the open list)."""
+    from bot.operators import ignore
+
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        click.echo(ignore(store, group_id))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+
+
+@unanswered.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(min=0), default=None,
+              help="Days to keep [default: RETENTION_DAYS, 90].")  # fmt: skip
+def unanswered_purge(days: int | None) -> None:
+    """Delete logged questions older than the retention period (PDPA)."""
+    from datetime import UTC, datetime, timedelta
+
+    settings = load_settings()
+    days = settings.retention_days if days is None else days
+    store = open_store(settings)
+    try:
+        removed = store.purge(before=datetime.now(UTC) - timedelta(days=days))
+    finally:
+        store.close()
+    click.echo(f"Deleted {removed} logged question(s) older than {days} day(s).")
+
+
+@main.command()
+@click.option("--url", default=None, help="Server base URL [default: SERVER_URL].")
+def reload(url: str | None) -> None:
+    """Tell a running server to reload knowledge and intents (it keeps the old version if
+    anything is invalid, and says why).
+
+    \b
+    Example:
+      ADMIN_TOKEN=… smartcity-bot reload
+    """
+    import httpx
+
+    settings = load_settings()
+    if settings.admin_token is None:
+        raise click.ClickException("ADMIN_TOKEN is not set: the server's admin API is off.")
+    target = (url or settings.server_url).rstrip("/") + "/admin/reload"
+    token = settings.admin_token.get_secret_value()
+    try:
+        response = httpx.post(target, headers={"Authorization": f"Bearer {token}"}, timeout=300)
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"cannot reach {target}: {error}") from error
+    if response.status_code != 200:
+        raise click.ClickException(f"{target} answered {response.status_code}: {response.text}")
+    result = response.json()
+    if result["ok"]:
+        click.echo(f"Reloaded: knowledge version {result['version']}.")
+        return
+    click.secho(f"Not reloaded; still serving {result['version']}:", fg="red", err=True)
+    for problem in result["errors"]:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

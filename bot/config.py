@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Token for the admin API and page; unset disables them."
     )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days a logged unanswered question is kept (PDPA); the server purges "
+        "older ones daily, `smartcity-bot unanswered purge` on demand.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /metrics only (for a Prometheus scraper); the "
+        "admin token is accepted too. Both unset: /metrics is disabled.",
+    )
+    server_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where `smartcity-bot reload` finds the running server.",
+    )
     user_key_secret: SecretStr | None = Field(
         default=None,
         description="HMAC key that turns LINE user ids into stored keys; unset: generated "

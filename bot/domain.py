@@ -145,6 +145,9 @@ class Entry:
     links: tuple[Link, ...] = ()
     defer: tuple[tuple[str, str], ...] = ()
     """(question type, entry id): that entry answers this kind of question about this one."""
+    questions: tuple[str, ...] = ()
+    """Whole questions an operator linked to this entry (`unanswered promote --entity`): they
+    link like aliases but, being sentences, stay out of the tokenizer's dictionary."""
 
     def deferred(self, intent: str) -> str | None:
         return dict(self.defer).get(intent)

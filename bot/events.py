@@ -10,8 +10,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from linebot.v3.webhooks import (
 from bot.core import Bot
 from bot.domain import Reply
 from bot.line import LineSender, Renderer, messages_json, render_text
+from bot.metrics import Metrics
 from bot.store import Store, Turn
 from bot.store_worker import StoreWorker
 
@@ -95,6 +97,7 @@ class Runtime:
     keys: UserKeys
     sender: LineSender | None = None
     context_age: timedelta = timedelta(minutes=10)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def in_db(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call on the store's thread."""
@@ -210,9 +213,12 @@ def claim(store: Store, event_id: str | None) -> bool:
 async def answer(runtime: Runtime, event: Event, question: str) -> None:
     user_key = runtime.keys.for_source(event.source)
     event_id = getattr(event, "webhook_event_id", None)
+    started = time.perf_counter()
     reply = await take_turn(runtime, user_key, question, event_id=event_id)
     if reply is not None:
+        runtime.metrics.question(reply)
         await send(runtime, event, runtime.renderer(reply))
+        runtime.metrics.latency.observe(time.perf_counter() - started)
 
 
 async def take_turn(
@@ -248,6 +254,7 @@ async def send(runtime: Runtime, event: Event, messages: str) -> None:
         return
     result = await runtime.sender.reply(token, messages)
     if not result.ok:
+        runtime.metrics.line_errors.labels(str(result.status or 0)).inc()
         log.error(
             "no reply delivered for event %s (HTTP %s, x-line-request-id=%s)",
             getattr(event, "webhook_event_id", "?"),

@@ -129,6 +129,7 @@ class EntryModel(Strict):
     name: TextModel
     short: TextModel | None = None
     aliases: list[NonEmpty] = []
+    questions: list[NonEmpty] = []
     summary: TextModel
     details: list[TextModel] = []
     province: TextModel | None = None
@@ -151,6 +152,7 @@ class EntryModel(Strict):
             name=self.name.build(),
             short=(self.short or self.name).build(),
             aliases=tuple(self.aliases),
+            questions=tuple(self.questions),
             summary=self.summary.build(),
             sources=tuple(self.sources),
             details=tuple(text.build() for text in self.details),

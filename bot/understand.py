@@ -129,7 +129,7 @@ class EntityLinker:
         self.tokenizer = tokenizer
         by_form: dict[str, set[str]] = defaultdict(set)
         for entry in knowledge.entries:
-            for name in entry.names():
+            for name in (*entry.names(), *entry.questions):
                 form = match_key(normalise(name))[0]
                 if form:
                     by_form[form].add(entry.id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from linebot.v3 import WebhookParser
 from pydantic import BaseModel, Field
 
 from bot import __version__
+from bot.admin import bearer_ok, create_admin_app
 from bot.config import Settings, get_settings
 from bot.core import Bot
 from bot.errors import KnowledgeError
@@ -34,6 +37,8 @@ from bot.line import (
     SignatureError,
     parse_webhook,
 )
+from bot.metrics import CONTENT_TYPE_LATEST
+from bot.reloader import Reloader
 from bot.service import load_bot
 from bot.store import Store
 from bot.store_worker import StoreWorker
@@ -95,7 +100,9 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
         )  # fmt: skip
         app.state.dispatcher = Dispatcher(lambda: app.state.runtime)
         app.state.loaded_at = datetime.now(UTC)
-        pruner = asyncio.create_task(prune_periodically(app.state.runtime))
+        app.state.reloader = reloader = Reloader(settings, app.state)
+        pruner = asyncio.create_task(prune_periodically(app.state, settings.retention_days))
+        reload_on_sighup(reloader)
         gc.freeze()  # the trained model's objects live forever: keep them out of GC pauses
         log.info(
             "ready: %d knowledge entries, knowledge version %s",
@@ -165,9 +172,31 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
             return JSONResponse({"error": "the web chat runs in local mode only"}, 404)
         runtime: Runtime = request.app.state.runtime
         user_key = runtime.keys.key("web", message.session)
+        started = time.perf_counter()
         reply = await take_turn(runtime, user_key, message.text)
         assert reply is not None, "only a redelivered LINE event has no reply"
+        runtime.metrics.question(reply)
+        runtime.metrics.latency.observe(time.perf_counter() - started)
         return JSONResponse(reply.as_dict())
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format; needs METRICS_TOKEN or ADMIN_TOKEN as a Bearer token."""
+        tokens = [t.get_secret_value() for t in (settings.metrics_token, settings.admin_token) if t]
+        if not tokens:
+            return JSONResponse({"error": "metrics are off: set METRICS_TOKEN"}, status_code=404)
+        if not any(bearer_ok(request, token) for token in tokens):
+            return JSONResponse({"error": "Bearer token required"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        runtime: Runtime = request.app.state.runtime
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.admin_token is not None:
+        app.mount("/admin", create_admin_app(settings, app.state))
+
+        @app.get("/admin", include_in_schema=False)
+        async def admin_root() -> Response:
+            return RedirectResponse("/admin/", status_code=307)
 
     return app
 
@@ -187,13 +216,36 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def prune_periodically(runtime: Runtime) -> None:
+async def prune_periodically(state: Any, retention_days: int) -> None:
+    """Forget expired event ids and contexts, and logged questions past their retention."""
     while True:
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
+        runtime: Runtime = state.runtime
+        now = datetime.now(UTC)
         try:
             removed = await runtime.in_db(
-                runtime.store.prune, now=datetime.now(UTC), context_age=runtime.context_age
+                runtime.store.prune, now=now, context_age=runtime.context_age
             )
-            log.debug("pruned %d expired rows", removed)
+            purged = await runtime.in_db(
+                runtime.store.purge, before=now - timedelta(days=retention_days)
+            )
+            log.debug("pruned %d expired rows, purged %d old questions", removed, purged)
         except Exception as error:  # the database may be restarting; try again next time
             log.warning("pruning failed: %s", error)
+
+
+def reload_on_sighup(reloader: Reloader) -> None:
+    """`kill -HUP <pid>` reloads like `POST /admin/reload` (main thread only: tests run the
+    app in a thread, where signal handlers cannot be installed)."""
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def on_signal() -> None:
+        task = loop.create_task(reloader.reload())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_signal)
+    except (ValueError, RuntimeError, NotImplementedError):
+        log.debug("SIGHUP reload unavailable outside the main thread")
