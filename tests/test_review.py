@@ -44,10 +44,9 @@ def test_group_ids_stay_the_same_when_new_messages_arrive() -> None:
 
 
 def test_statuses_are_never_mixed_in_a_group() -> None:
-    messages = logged(["ดูดวงวันนี้"]) + [
-        Logged(id=9, text="ดูดวงวันนี้", normalised="ดูดวงวันนี้", status="ignored",
-               intent=None, confidence=0.1, entities=(), created_at=START)
-    ]  # fmt: skip
+    ignored = Logged(id=9, text="ดูดวงวันนี้", normalised="ดูดวงวันนี้", status="ignored",
+                     intent=None, confidence=0.1, entities=(), created_at=START)  # fmt: skip
+    messages = [*logged(["ดูดวงวันนี้"]), ignored]
     assert sorted((g.status, g.count) for g in group_messages(messages)) == [
         ("ignored", 1), ("new", 1)
     ]  # fmt: skip
