@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +22,7 @@ import pytest
 from bot.config import Settings
 from bot.web import create_app
 from tests.conftest import REPO
-from tests.webhook_client import AppServer
+from tests.webhook_client import AppServer, free_port
 
 pytestmark = pytest.mark.slow
 ADMIN = "admin-test-token"
@@ -141,3 +143,47 @@ def test_the_reload_command_reports_problems_and_exits_1(server: AppServer, file
         intents.write_text(original, encoding="utf-8")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "Reloaded" in done.stdout
+
+
+def test_sighup_reloads_a_running_server(files: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "KNOWLEDGE_DIR": str(files / "knowledge"),
+           "INTENTS_DIR": str(files / "intents"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, env=env)
+    agencies = files / "knowledge" / "agencies.yaml"
+    original = agencies.read_text(encoding="utf-8")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            before = wait_for_version(http, lambda version: True)
+            agencies.write_text(original + "\n# edited\n", encoding="utf-8")
+            process.send_signal(signal.SIGHUP)
+            after = wait_for_version(http, lambda version: version != before)
+            assert after != before and "ดีป้า" in ask(http, "ดีป้าคืออะไร")
+    finally:
+        agencies.write_text(original, encoding="utf-8")
+        process.terminate()
+        process.wait(30)
+
+
+def wait_for_version(http: httpx.Client, done: Callable[[str], bool]) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            version = http.get("/healthz").json()["knowledge"]["version"]
+            if done(version):
+                return str(version)
+        except httpx.HTTPError:
+            pass  # not up yet
+        time.sleep(0.2)
+    raise TimeoutError("the server's knowledge version did not change")
