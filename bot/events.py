@@ -38,7 +38,7 @@ from linebot.v3.webhooks import (
 
 from bot.core import Bot
 from bot.domain import Reply
-from bot.line import LineSender, Renderer, messages_json, render_text
+from bot.line import ASK, LineSender, Renderer, messages_json, render_text
 from bot.metrics import Metrics
 from bot.store import Store, Turn
 from bot.store_worker import StoreWorker
@@ -55,8 +55,6 @@ MEDIA = (
     FileMessageContent,
     LocationMessageContent,
 )
-ASK = "ask"
-"""Postback data `ask=<question>`: the button stands for asking that question."""
 
 
 class UserKeys:

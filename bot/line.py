@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from urllib.parse import quote
 
 import aiohttp
 from linebot.v3 import WebhookParser
@@ -31,6 +32,7 @@ from linebot.v3.messaging import (
     FlexText,
     Message,
     MessageAction,
+    PostbackAction,
     QuickReply,
     QuickReplyItem,
     TextMessage,
@@ -41,6 +43,8 @@ from linebot.v3.webhooks import Event
 from bot.domain import Context, Entry, Knowledge, Lang, Link, Reply
 
 log = logging.getLogger(__name__)
+ASK = "ask"
+"""Postback data `ask=<question>`: the button stands for asking that question."""
 
 MAX_BODY_BYTES = 1024 * 1024
 """Webhook bodies above 1 MB are refused (LINE's own are a few KB)."""
@@ -181,17 +185,30 @@ def hard_split(text: str, limit: int) -> list[str]:
 
 
 def quick_reply(suggestions: Sequence[str]) -> QuickReply | None:
-    """Suggestions as quick-reply buttons that send the full question when tapped."""
+    """Suggestions as quick-reply buttons that ask the full question when tapped."""
     items = [
-        QuickReplyItem(
-            action=MessageAction(
-                label=clip(suggestion, MAX_QUICK_REPLY_LABEL),
-                text=clip(suggestion, MAX_ACTION_TEXT),
-            )
-        )
+        QuickReplyItem(action=ask_action(suggestion))
         for suggestion in dict.fromkeys(s.strip() for s in suggestions if s.strip())
     ][:MAX_QUICK_REPLY_ITEMS]
     return QuickReply(items=items) if items else None
+
+
+def ask_action(question: str) -> PostbackAction | MessageAction:
+    """A postback `ask=<question>` that shows the question in the chat as if typed.
+
+    A postback, not a message action: in a group, a tapped message would lack the wake
+    word and be ignored. Only ASCII is percent-encoded (Thai stays as is, so questions fit
+    LINE's 300-character data); longer questions fall back to sending the text.
+
+    >>> from urllib.parse import parse_qs
+    >>> parse_qs(ask_action("ดีป้า & NIA?").data)
+    {'ask': ['ดีป้า & NIA?']}
+    """
+    label = clip(question, MAX_QUICK_REPLY_LABEL)
+    data = f"{ASK}=" + "".join(c if ord(c) > 127 else quote(c, safe="") for c in question)
+    if len(data) <= MAX_ACTION_TEXT:
+        return PostbackAction(label=label, data=data, display_text=clip(question, MAX_ACTION_TEXT))
+    return MessageAction(label=label, text=clip(question, MAX_ACTION_TEXT))
 
 
 def link_button(link: Link, lang: Lang) -> FlexButton | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from urllib.parse import parse_qs
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from bot.line import (
     MAX_TEXT_UTF16,
     PayloadError,
     SignatureError,
+    ask_action,
     parse_webhook,
     render_reply,
     split_text,
@@ -71,8 +73,14 @@ def test_quick_replies_are_clipped_deduplicated_and_capped(tiny_bot: Bot) -> Non
     assert contract_errors(body) == []
     items = body["messages"][-1]["quickReply"]["items"]  # type: ignore[index]
     assert len(items) == 13
-    assert items[0]["action"]["text"] == suggestions[0], "tapping sends the whole question"
-    assert items[0]["action"]["label"].endswith("…")
+    action = items[0]["action"]
+    assert action["type"] == "postback", "a message action would be ignored in groups"
+    assert parse_qs(action["data"])["ask"] == [suggestions[0]], "tapping asks the whole question"
+    assert action["displayText"] == suggestions[0]
+    assert action["label"].endswith("…")
+    long_question = "ถาม" * 120  # too long for postback data
+    fallback = ask_action(long_question).to_dict()
+    assert fallback["type"] == "message" and fallback["text"].startswith(long_question[:290])
 
 
 def test_card_buttons_skip_unusable_links_and_clip_labels(tiny_bot: Bot) -> None:
