@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ def create_admin_app(settings: Settings, state: Any) -> FastAPI:
         since = today - timedelta(days=CHART_DAYS - 1)
         daily = await live.in_db(live.store.daily_counts, since=since)
         intents = await live.in_db(live.store.top_intents, since=today - timedelta(days=30))
-        groups = await open_groups(live)
+        groups = await grouped(live, OPEN)
         reloader: Reloader = state.reloader
         return page(
             request, "dashboard.html", days=chart_days(daily, since.date(), CHART_DAYS),
@@ -143,43 +144,39 @@ def create_admin_app(settings: Settings, state: Any) -> FastAPI:
             return redirect
         status = status if status in STATUSES else "new"
         live = runtime()
-        logged = await live.in_db(live.store.logged, (status,), search=q.strip())
-        groups = await live.in_db(group_messages, logged)
+        groups = await grouped(live, (status,), search=q.strip())
         return page(
             request, "inbox.html", groups=groups, status=status, tabs=TABS, q=q,
             intents=KNOWN_INTENTS, entries=live.bot.knowledge.entries,
         )  # fmt: skip
 
-    @admin.post("/inbox/{group_id}/promote")
-    async def promote_group(request: Request, group_id: int) -> Response:
+    async def review(
+        request: Request, failed: str, act: Callable[[Runtime, dict[str, str]], Any]
+    ) -> Response:
+        """A promote or ignore form: check it, act on the store's thread, back to the tab."""
         if redirect := login_required(request):
             return redirect
         form = await form_ok(request)
         if form is None:
             return forbidden
-        live = runtime()
         try:
-            message = await live.in_db(
-                promote, live.store, settings, group_id,
-                intent=form.get("intent", ""), entity=form.get("entity") or None,
-            )  # fmt: skip
+            message = await act(runtime(), form)
         except LookupError as error:
-            message = f"ไม่สำเร็จ Not promoted: {error}"
+            message = f"ไม่สำเร็จ {failed}: {error}"
         return to(f"/inbox?status={form.get('status', 'new')}", request, message)
+
+    @admin.post("/inbox/{group_id}/promote")
+    async def promote_group(request: Request, group_id: int) -> Response:
+        return await review(request, "Not promoted", lambda live, form: live.in_db(
+            promote, live.store, settings, group_id,
+            intent=form.get("intent", ""), entity=form.get("entity") or None,
+        ))  # fmt: skip
 
     @admin.post("/inbox/{group_id}/ignore")
     async def ignore_group(request: Request, group_id: int) -> Response:
-        if redirect := login_required(request):
-            return redirect
-        form = await form_ok(request)
-        if form is None:
-            return forbidden
-        live = runtime()
-        try:
-            message = await live.in_db(ignore, live.store, group_id)
-        except LookupError as error:
-            message = f"ไม่สำเร็จ Not ignored: {error}"
-        return to(f"/inbox?status={form.get('status', 'new')}", request, message)
+        return await review(
+            request, "Not ignored", lambda live, form: live.in_db(ignore, live.store, group_id)
+        )
 
     @admin.get("/knowledge", response_class=HTMLResponse)
     async def knowledge(request: Request, q: str = "") -> Response:
@@ -213,9 +210,11 @@ def create_admin_app(settings: Settings, state: Any) -> FastAPI:
     return admin
 
 
-async def open_groups(live: Runtime) -> list[UnansweredGroup]:
-    logged = await live.in_db(live.store.logged, OPEN)
-    return await live.in_db(group_messages, logged)
+async def grouped(
+    live: Runtime, statuses: tuple[str, ...], search: str = ""
+) -> list[UnansweredGroup]:
+    """The logged questions with these statuses, grouped, on the store's thread."""
+    return await live.in_db(lambda: group_messages(live.store.logged(statuses, search=search)))
 
 
 def chart_days(daily: list[tuple[str, int, int]], first: date, days: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -85,17 +85,23 @@ class UserKeys:
 
 @dataclass(frozen=True)
 class Runtime:
-    """What handling an event needs. A reload builds a new one, so an event in flight keeps
-    the bot and renderer it started with."""
+    """What handling an event needs. A reload makes a new one (`dataclasses.replace` with
+    the new bot), so an event in flight keeps the bot and renderer it started with."""
 
     bot: Bot
-    renderer: Renderer
     store: Store
     db: StoreWorker
     keys: UserKeys
     sender: LineSender | None = None
-    context_age: timedelta = timedelta(minutes=10)
     metrics: Metrics = field(default_factory=Metrics)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        return Renderer(self.bot.knowledge)
+
+    @property
+    def context_age(self) -> timedelta:
+        return timedelta(seconds=self.bot.thresholds.context_seconds)
 
     async def in_db(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call on the store's thread."""
@@ -181,7 +187,7 @@ async def process_event(runtime: Runtime, event: Event) -> None:
     notice = notice_for(runtime, event)
     if notice is None:
         log.info("ignored event type %s", getattr(event, "type", type(event).__name__))
-    elif await runtime.in_db(claim, runtime.store, getattr(event, "webhook_event_id", None)):
+    elif await runtime.db.turn(partial(first_delivery, getattr(event, "webhook_event_id", None))):
         await send(runtime, event, notice)
 
 
@@ -200,9 +206,9 @@ def notice_for(runtime: Runtime, event: Event) -> str | None:
     return None
 
 
-def claim(store: Store, event_id: str | None) -> bool:
+def first_delivery(event_id: str | None, turn: Turn) -> bool:
     """False when this event was handled before (a redelivery); runs on the store's thread."""
-    if event_id and not store.claim_event(event_id, now=datetime.now(UTC)):
+    if event_id and not turn.claim(event_id, now=datetime.now(UTC)):
         log.info("event %s already handled: redelivery ignored", event_id)
         return False
     return True
@@ -214,7 +220,6 @@ async def answer(runtime: Runtime, event: Event, question: str) -> None:
     started = time.perf_counter()
     reply = await take_turn(runtime, user_key, question, event_id=event_id)
     if reply is not None:
-        runtime.metrics.question(reply)
         await send(runtime, event, runtime.renderer(reply))
         runtime.metrics.latency.observe(time.perf_counter() - started)
 
@@ -229,16 +234,18 @@ async def take_turn(
     record is committed before any reply is sent, so the unanswered log holds the question
     even when LINE cannot be reached.
     """
-    return await runtime.db.turn(partial(turn_in_db, runtime, user_key, question, event_id))
+    reply = await runtime.db.turn(partial(turn_in_db, runtime, user_key, question, event_id))
+    if reply is not None:
+        runtime.metrics.question(reply)
+    return reply
 
 
 def turn_in_db(
     runtime: Runtime, user_key: str, question: str, event_id: str | None, turn: Turn
 ) -> Reply | None:
-    now = datetime.now(UTC)
-    if event_id and not turn.claim(event_id, now=now):
-        log.info("event %s already handled: redelivery ignored", event_id)
+    if not first_delivery(event_id, turn):
         return None
+    now = datetime.now(UTC)
     context = turn.context(user_key, now=now, max_age=runtime.context_age)
     reply = runtime.bot.reply(question, context, now=now.timestamp())
     turn.record(user_key, question, reply, now=now, previous=context)

@@ -13,14 +13,12 @@ import asyncio
 import gc
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.config import Settings
-from bot.core import Bot
 from bot.errors import KnowledgeError
 from bot.events import Runtime
-from bot.line import Renderer
 from bot.service import load_bot
 
 log = logging.getLogger(__name__)
@@ -47,12 +45,6 @@ class ReloadResult:
             "version": self.version,
             "at": self.at.isoformat(),
         }
-
-
-def runtime_for(bot: Bot, base: Runtime) -> Runtime:
-    """`base` with another bot: same store, LINE client, keys and metrics."""
-    context_age = timedelta(seconds=bot.thresholds.context_seconds)
-    return replace(base, bot=bot, renderer=Renderer(bot.knowledge), context_age=context_age)
 
 
 def refreeze() -> None:
@@ -82,7 +74,7 @@ class Reloader:
             except Exception as error:  # a missing folder, an unreadable file…
                 errors = (f"{type(error).__name__}: {error}",)
             else:
-                self.state.runtime = runtime_for(bot, current)
+                self.state.runtime = replace(current, bot=bot)  # same store, LINE client…
                 self.state.loaded_at = datetime.now(UTC)
                 refreeze()
                 current.metrics.reloads.labels("ok").inc()

@@ -146,8 +146,8 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 
 
 class Statements:
-    """The hot path's statements, built once per dialect and run with bound parameters
-    (building them per call cost more than running them)."""
+    """Statements that differ by dialect (upserts), built once and run with bound
+    parameters: on the hot path, building them per call cost more than running them."""
 
     def __init__(self, dialect: str) -> None:
         dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -165,6 +165,9 @@ class Statements:
             set_={"context": save.excluded.context, "updated_at": save.excluded.updated_at},
         )
         self.log = insert(unanswered)
+        self.create_secret = dialect_insert(server_secrets).on_conflict_do_nothing(
+            index_elements=["name"]
+        )
         count = dialect_insert(message_counts)
         self.count = count.on_conflict_do_update(
             index_elements=["day", "intent", "status"],
@@ -325,10 +328,10 @@ class Store:
     def secret(self, name: str) -> str:
         """A random server secret, created once and shared by every process on this database."""
         statement = select(server_secrets.c.value).where(server_secrets.c.name == name)
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        create = dialect_insert(server_secrets).on_conflict_do_nothing(index_elements=["name"])
         with self.engine.begin() as connection:
-            connection.execute(create, {"name": name, "value": secrets.token_hex(32)})
+            connection.execute(
+                self.statements.create_secret, {"name": name, "value": secrets.token_hex(32)}
+            )
         with self.engine.connect() as connection:  # whoever created it first, everyone reads it
             return str(connection.execute(statement).scalar_one())
 

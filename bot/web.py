@@ -33,7 +33,6 @@ from bot.line import (
     MAX_BODY_BYTES,
     LineSender,
     PayloadError,
-    Renderer,
     SignatureError,
     parse_webhook,
 )
@@ -92,12 +91,10 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
         else:
             app.state.parser = None
             log.warning(LOCAL_MODE)
-        context_age = timedelta(seconds=trained.thresholds.context_seconds)
         db = StoreWorker(store, 1 if store.dialect == "sqlite" else DB_THREADS)
         app.state.runtime = Runtime(
-            bot=trained, renderer=Renderer(trained.knowledge), store=store, db=db,
-            keys=UserKeys(secret.encode()), sender=sender, context_age=context_age,
-        )  # fmt: skip
+            bot=trained, store=store, db=db, keys=UserKeys(secret.encode()), sender=sender
+        )
         app.state.dispatcher = Dispatcher(lambda: app.state.runtime)
         app.state.loaded_at = datetime.now(UTC)
         app.state.reloader = reloader = Reloader(settings, app.state)
@@ -175,7 +172,6 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None) -> F
         started = time.perf_counter()
         reply = await take_turn(runtime, user_key, message.text)
         assert reply is not None, "only a redelivered LINE event has no reply"
-        runtime.metrics.question(reply)
         runtime.metrics.latency.observe(time.perf_counter() - started)
         return JSONResponse(reply.as_dict())
 
